@@ -1,0 +1,17 @@
+// Entry of build/rseq.wasm, the library's own module: the ABI constants for the host to read and
+// check, and one-operation-per-call exports for JavaScript callers.
+export * from "./abi";
+export { RSEQ_ABI, rseq_park } from "./rseq";
+export { percpu_counter_sum } from "./percpu/counter";
+import { percpu_counter_add } from "./percpu/counter";
+import { PERCPU_CPU_ID, PERCPU_MM_CID } from "./abi";
+
+/** Add to this vCPU's slot of the counter at `base` (cpu_id indexing). 0, or -1 unregistered. */
+export function counter_add(base: usize, inc: i64): i32 {
+  return percpu_counter_add(PERCPU_CPU_ID, base, inc);
+}
+
+/** Same, indexed by mm_cid. */
+export function counter_add_mm_cid(base: usize, inc: i64): i32 {
+  return percpu_counter_add(PERCPU_MM_CID, base, inc);
+}

@@ -1,0 +1,181 @@
+// librseq's per-CPU operation set. Every operation runs as one critical section ending in a single
+// committing store and returns 0 committed, 1 compare failed (nothing stored), -1 aborted (retry
+// with a fresh cpu from rseq_current). `mode` picks cpu_id or mm_cid indexing; `cpu` is the index
+// the caller computed its pointers from. Injection points follow param_test's numbering:
+//   9 entry | begin | 1, 8 inside, before the cpu compare | 2 after it | 3 after the first load
+//   4 after the compare | 5 after speculative stores | 7 before the commit check | 6 after commit
+//
+// Pseudo-code (the specification; the code below is exactly this plus checkpoints):
+//   load_cbne_store(v, expect, newv):            if (*v != expect) return 1; *v = newv
+//   load_add_store(v, count):                    *v += count
+//   load_cbeq_store_add_load_store(v, expectnot, voffp, load):
+//                                                r = *v; if (r == expectnot) return 1;
+//                                                *load = r; *v = *(r + voffp)
+//   load_add_load_load_add_store(ptr, off, inc): p = *(*ptr + off); *p += inc
+//   load_cbne_load_cbne_store(v, e, v2, e2, newv): if (*v != e || *v2 != e2) return 1; *v = newv
+//   load_cbne_store_store(v, e, v2, newv2, newv): if (*v != e) return 1; *v2 = newv2; *v = newv
+//   load_cbne_memcpy_store(v, e, dst, src, len, newv): if (*v != e) return 1;
+//                                                memcpy(dst, src, len); *v = newv
+import {
+  CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE, CSID_LOAD_ADD_STORE, CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE,
+  CSID_LOAD_CBNE_LOAD_CBNE_STORE, CSID_LOAD_CBNE_MEMCPY_STORE, CSID_LOAD_CBNE_STORE,
+  CSID_LOAD_CBNE_STORE_STORE, MO_RELEASE,
+} from "./abi";
+import {
+  rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on,
+  rseq_mismatch, rseq_unchanged,
+} from "./rseq";
+
+/** Nothing was stored: report "compare failed" only if the value read was the owner's. */
+// @ts-ignore: decorator
+@inline function cmpfail(token: u64): i32 {
+  return rseq_unchanged(token) ? 1 : rseq_abort();
+}
+
+// @ts-ignore: decorator
+@inline function commit<T>(mo: i32, v: usize, newv: T): void {
+  if (mo == MO_RELEASE) atomic.store<T>(v, newv);
+  else store<T>(v, newv);
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_cbne_store<T>(mode: i32, v: usize, expect: T, newv: T, cpu: i32): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  const cur = load<T>(v);
+  rseq_inject(inj, 3);
+  if (cur != expect) return cmpfail(tok);
+  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  store<T>(v, newv);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_add_store<T>(mode: i32, v: usize, count: T, cpu: i32): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_ADD_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  const cur = load<T>(v);
+  rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  store<T>(v, cur + count);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_cbeq_store_add_load_store(
+  mode: i32, v: usize, expectnot: usize, voffp: usize, load_to: usize, cpu: i32,
+): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  const r = load<usize>(v);
+  rseq_inject(inj, 3);
+  if (r == expectnot) return cmpfail(tok);
+  rseq_inject(inj, 4);
+  store<usize>(load_to, r);
+  const next = load<usize>(r + voffp);
+  rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  store<usize>(v, next);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_add_load_load_add_store<T>(mode: i32, ptr: usize, off: usize, inc: T, cpu: i32): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  const p = load<usize>(load<usize>(ptr) + off);
+  rseq_inject(inj, 3);
+  const cur = load<T>(p);
+  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  store<T>(p, cur + inc);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_cbne_load_cbne_store<T>(
+  mode: i32, v: usize, expect: T, v2: usize, expect2: T, newv: T, cpu: i32,
+): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  if (load<T>(v) != expect) return cmpfail(tok);
+  rseq_inject(inj, 3);
+  if (load<T>(v2) != expect2) return cmpfail(tok);
+  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  store<T>(v, newv);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_cbne_store_store<T>(
+  mode: i32, mo: i32, v: usize, expect: T, v2: usize, newv2: T, newv: T, cpu: i32,
+): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  if (load<T>(v) != expect) return cmpfail(tok);
+  rseq_inject(inj, 3);
+  store<T>(v2, newv2);
+  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  commit<T>(mo, v, newv);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_load_cbne_memcpy_store<T>(
+  mode: i32, mo: i32, v: usize, expect: T, dst: usize, src: usize, len: usize, newv: T, cpu: i32,
+): i32 {
+  const inj = rseq_inject_on();
+  rseq_inject(inj, 9);
+  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
+  if (tok == 0) return rseq_mismatch();
+  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  rseq_inject(inj, 2);
+  if (load<T>(v) != expect) return cmpfail(tok);
+  rseq_inject(inj, 3);
+  memory.copy(dst, src, len);
+  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
+  if (!rseq_unchanged(tok)) return rseq_abort();
+  commit<T>(mo, v, newv);
+  rseq_inject(inj, 6);
+  return rseq_committed();
+}

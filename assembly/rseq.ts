@@ -1,0 +1,106 @@
+// This thread's view of rseq: where its record is, and the begin / commit / abort checkpoints of a
+// critical section (DESIGN §3). No static data, no allocation, no mutable module state: per-thread
+// values arrive as imported immutable globals set at instantiation.
+import {
+  ABI_VERSION, CS_SIZE, HOST_REGION_END, HEADER_ADDR, HDR_DESC_BASE, HDR_MEM_SIZE, PERCPU_MM_CID, RSEQ_CPU_ID,
+  RSEQ_CS, RSEQ_MM_CID, SLOW_ABORT, SLOW_BEGIN, SLOW_PARK, T_ABORTS, T_AREA, T_COMMITS, T_INJECT,
+  T_MISMATCH, T_SEQP,
+} from "./abi";
+
+if (!ASC_FEATURE_THREADS || ASC_MEMORY_BASE < HOST_REGION_END || ASC_RUNTIME != 0 || !ASC_NO_ASSERT) {
+  ERROR("wasm-rseq: build with wasm-rseq/asconfig.preset.json (threads, memoryBase >= 16 MiB, runtime stub, noAssert)");
+}
+
+/** Address of this thread's record (host/kernel/layout.ts), set per worker at instantiation. */
+@external("wasm-rseq@1", "thread") export declare const THREAD: usize;
+/** The emulated "return to user": acquire a vCPU, act on requests, account an abort. <0: not registered. */
+@external("wasm-rseq@1", "slow") declare function rseq_slow(reason: i32): i32;
+/** An injection point (param_test -1..-9): host policy may loop, yield, signal or sleep here. */
+@external("wasm-rseq@1", "inject") declare function rseq_inject_at(point: i32): void;
+
+/** The ABI version this code was built against (checked by the host). */
+export const RSEQ_ABI: i32 = ABI_VERSION;
+
+/** Address of descriptor `id` in the host's descriptor table. */
+// @ts-ignore: decorator
+@inline export function rseq_desc(id: i32): usize {
+  return load<u32>(HEADER_ADDR + HDR_DESC_BASE) + <usize>id * CS_SIZE;
+}
+
+/** Bytes of shared memory (for bounds checks in non-hot code). */
+// @ts-ignore: decorator
+@inline export function rseq_mem_size(): usize {
+  return load<u32>(HEADER_ADDR + HDR_MEM_SIZE);
+}
+
+/** Current index of this thread: cpu_id or mm_cid from its registered struct rseq (stale when parked). */
+// @ts-ignore: decorator
+@inline export function rseq_current(mode: i32): i32 {
+  const area = load<usize>(THREAD, T_AREA);
+  return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID);
+}
+
+/** Whether injection points are live for this thread (read once per section). */
+// @ts-ignore: decorator
+@inline export function rseq_inject_on(): bool {
+  return load<i32>(THREAD, T_INJECT) != 0;
+}
+
+// @ts-ignore: decorator
+@inline export function rseq_inject(on: bool, point: i32): void {
+  if (on) rseq_inject_at(point);
+}
+
+/**
+ * Begin a critical section described by descriptor `cs`: make sure this thread owns a vCPU whose
+ * sequence word carries no request, then publish `cs` in rseq_cs. Returns a token (the sequence
+ * snapshot in the high half, the sequence word's address in the low half), or 0 when the thread is
+ * not registered (every section of an unregistered thread aborts).
+ */
+// @ts-ignore: decorator
+@inline export function rseq_begin(cs: usize): u64 {
+  let seqp = load<usize>(THREAD, T_SEQP);
+  let s0: u32 = 1;
+  if (seqp != 0) s0 = atomic.load<u32>(seqp);
+  while (s0 & 1) {
+    if (rseq_slow(SLOW_BEGIN) < 0) return 0;
+    seqp = load<usize>(THREAD, T_SEQP);
+    s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
+  }
+  store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
+  return (<u64>s0 << 32) | <u64>seqp;
+}
+
+/** The commit check: true while nothing happened to this thread's vCPU since `token` was taken. */
+// @ts-ignore: decorator
+@inline export function rseq_unchanged(token: u64): bool {
+  return atomic.load<u32>(<usize>(<u32>token)) == <u32>(token >> 32);
+}
+
+/** Account a committed section (after its single committing store). Returns 0. */
+// @ts-ignore: decorator
+@inline export function rseq_committed(): i32 {
+  store<u64>(THREAD, load<u64>(THREAD, T_COMMITS) + 1, T_COMMITS);
+  return 0;
+}
+
+/** The commit check failed: enter the kernel's abort path. Returns -1. */
+// @ts-ignore: decorator
+@inline export function rseq_abort(): i32 {
+  store<u64>(THREAD, load<u64>(THREAD, T_ABORTS) + 1, T_ABORTS);
+  rseq_slow(SLOW_ABORT);
+  return -1;
+}
+
+/** The cpu argument no longer names this thread's vCPU (librseq's cpu compare). Returns -1. */
+// @ts-ignore: decorator
+@inline export function rseq_mismatch(): i32 {
+  store<u64>(THREAD, load<u64>(THREAD, T_ABORTS) + 1, T_ABORTS);
+  store<u64>(THREAD, load<u64>(THREAD, T_MISMATCH) + 1, T_MISMATCH);
+  return -1;
+}
+
+/** Release this thread's vCPU before blocking or finishing (it takes one again at its next begin). */
+export function rseq_park(): void {
+  if (load<usize>(THREAD, T_SEQP) != 0) rseq_slow(SLOW_PARK);
+}
