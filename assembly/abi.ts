@@ -93,7 +93,6 @@ export const HDR_POOL_STRIDE: i32 = 52;
 export const HDR_HEAP_BASE: i32 = 56;
 export const HDR_HEAP_SIZE: i32 = 60;
 export const HDR_MEM_SIZE: i32 = 64;
-export const HDR_QUEUE_BASE: i32 = 68;
 export const HDR_SIZE: i32 = 128;
 /** Scheduler words, each on its own 128-byte line after the header. */
 export const SCHED_LOCK: i32 = 256;

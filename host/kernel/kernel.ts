@@ -1,0 +1,349 @@
+// The emulated kernel, main-thread side: creates the shared memory, compiles the core module once,
+// spawns the threads and the supervisor, loads user modules, runs calls, fences and reports.
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { readAbi, type Abi } from '../abi.js';
+import { RseqError, RseqFault, ThreadDiedError, UsageError, errnoName } from '../errors.js';
+import {
+  SharedView, createSharedMemory, initMemory, planMemory, resetThread, writeDescriptor, type MemoryPlan,
+} from '../memory.js';
+import { hostFile, wasmPath } from '../paths.js';
+import type { Reply, Request, ThreadData } from '../thread.js';
+import type { InjectionOptions } from './inject.js';
+import { membarrier } from './membarrier.js';
+import { Sched } from './sched.js';
+import { readStats, type KernelStats } from './stats.js';
+import type { SupervisorData, SupervisorOptions } from './supervisor.js';
+import { verifyModule } from './verify.js';
+
+export interface KernelOptions {
+  /** Virtual CPUs (default: the machine's cores). At most 32. */
+  cpus?: number;
+  /** Worker threads (default: cpus). At most 256. */
+  threads?: number;
+  /** NUMA nodes; vCPUs are split into contiguous blocks (default 1). */
+  nodes?: number;
+  /** Explicit node of each vCPU (overrides `nodes`). */
+  topology?: number[];
+  /** Seed of every injection decision (default 1). */
+  seed?: number;
+  /** Register rseq on each thread at start (default true); a function decides per slot. */
+  register?: boolean | ((slot: number) => boolean);
+  /** Bytes of per-vCPU pool per vCPU, a power of two >= 4096 (default 65536). */
+  poolStride?: number;
+  /** The signature threads register with and descriptors carry (default RSEQ_SIG). */
+  sig?: number;
+  /** Supervisor (time slicing and injection); false for none. */
+  supervisor?: SupervisorOptions | false;
+}
+
+export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
+export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
+
+/** A request without its id (distributes over the union). */
+type Req = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+
+interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void }
+
+const int = (v: unknown, name: string, min: number, max: number): number => {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    throw new UsageError(`options.${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v as number;
+};
+
+class ThreadHandle {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  exited = false;
+  exitCode: number | undefined;
+  constructor(readonly slot: number, readonly worker: Worker, private readonly onExit: (t: ThreadHandle) => void) {
+    worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      p.resolve(r);
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.exitCode = code;
+      this.fail(new Error(`exited with code ${code}`));
+      this.onExit(this);
+    });
+  }
+
+  private fail(e: Error): void {
+    for (const [, p] of this.pending) p.reject(new ThreadDiedError(this.slot, e.message, { cause: e }));
+    this.pending.clear();
+  }
+
+  request(req: Req): Promise<Reply> {
+    if (this.exited) return Promise.reject(new ThreadDiedError(this.slot, 'thread has exited'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+}
+
+export class Kernel {
+  readonly view: SharedView;
+  readonly sched: Sched;
+  private readonly threads: ThreadHandle[] = [];
+  private readonly modules: { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }[] = [];
+  private supervisorWorker?: Worker;
+  private readonly dataRanges: [number, number][] = [];
+  private heapTop: number;
+  private poolTop = 0;
+  private nextDesc: number;
+  private closed = false;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory, readonly abi: Abi, readonly plan: MemoryPlan,
+    readonly core: WebAssembly.Module, readonly options: Required<Pick<KernelOptions, 'seed' | 'sig'>> & KernelOptions,
+  ) {
+    this.view = new SharedView(memory);
+    this.sched = new Sched(this.view, abi, plan);
+    this.heapTop = plan.heapBase;
+    this.nextDesc = abi.CSID_USER_FIRST;
+  }
+
+  /** Create the memory, compile the core module once and start every thread and the supervisor. */
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
+    const cpus = int(options.cpus ?? Math.min(32, availableParallelism()), 'cpus', 1, 32);
+    const threads = int(options.threads ?? cpus, 'threads', 1, 256);
+    const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);
+    const poolStride = int(options.poolStride ?? 65536, 'poolStride', 4096, 1 << 20);
+    if ((poolStride & (poolStride - 1)) !== 0) throw new UsageError(`options.poolStride must be a power of two, got ${poolStride}`);
+    const seed = int(options.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
+    const topology = options.topology ?? Array.from({ length: cpus }, (_, c) => Math.floor((c * nodes) / cpus));
+    if (!Array.isArray(topology) || topology.length !== cpus || topology.some((n) => !Number.isInteger(n) || n < 0)) {
+      throw new UsageError(`options.topology must list a node (integer >= 0) for each of the ${cpus} vCPUs`);
+    }
+    const core = new WebAssembly.Module(await readFile(wasmPath('rseq')));
+    const abi = readAbi(core);
+    const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
+    const plan = planMemory(abi, { cpus, threads, nodes: Math.max(...topology) + 1, poolStride });
+    const memory = createSharedMemory(plan);
+    initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
+    const k = new Kernel(memory, abi, plan, core, { ...options, seed, sig });
+    k.modules.push({ id: 0, name: 'core', module: core, host: k.hostInstance(core) });
+    const register = options.register ?? true;
+    await Promise.all(Array.from({ length: threads }, (_, t) =>
+      k.spawn(t, typeof register === 'function' ? register(t) : register)));
+    if (options.supervisor !== false) k.startSupervisor(options.supervisor ?? {});
+    return k;
+  }
+
+  get cpus(): number { return this.plan.cpus; }
+  get nrThreads(): number { return this.plan.threads; }
+
+  private hostInstance(module: WebAssembly.Module): WebAssembly.Instance {
+    const never = () => { throw new Error('critical sections do not run on the main thread'); };
+    return new WebAssembly.Instance(module, {
+      env: { memory: this.memory, abort: never },
+      'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },
+    });
+  }
+
+  private async spawn(slot: number, register: boolean): Promise<void> {
+    const data: ThreadData = {
+      memory: this.memory, abi: this.abi, plan: this.plan, slot, register, sig: this.options.sig,
+      modules: this.modules.map(({ id, module }) => ({ id, module })),
+    };
+    const worker = new Worker(hostFile('thread.js'), { workerData: data });
+    const handle = new ThreadHandle(slot, worker, (t) => this.reap(t));
+    this.threads[slot] = handle;
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+  }
+
+  private startSupervisor(options: SupervisorOptions): void {
+    for (const k of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
+      const x = options[k];
+      if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
+        throw new UsageError(`options.supervisor.${k} must be a finite number >= 0, got ${String(x)}`);
+      }
+    }
+    this.view.store(this.abi.SCHED_SUPERVISOR, 1);
+    const data: SupervisorData & { supervisor: true } = {
+      memory: this.memory, abi: this.abi, plan: this.plan, seed: this.options.seed, options, supervisor: true,
+    };
+    this.supervisorWorker = new Worker(hostFile('kernel/supervisor.js'), { workerData: data });
+    this.supervisorWorker.unref();
+  }
+
+  /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */
+  private reap(t: ThreadHandle): void {
+    const { view: v, abi } = this;
+    const rec = this.sched.thread(t.slot);
+    this.sched.lock();
+    this.sched.unqueue(t.slot);
+    const granted = Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
+    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(t.slot);
+    v.store(rec + abi.T_SEQP, 0);
+    v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
+    this.sched.unlock();
+  }
+
+  private thread(slot: number): ThreadHandle {
+    const t = this.threads[slot];
+    if (!t) throw new UsageError(`thread ${slot} does not exist (threads: 0..${this.threads.length - 1})`);
+    return t;
+  }
+
+  private async call(slot: number, req: Req): Promise<{ value: unknown; ms: number }> {
+    const r = await this.thread(slot).request(req);
+    if (!r.ok) {
+      if (r.error.fault) {
+        const m = /descriptor 0x([0-9a-f]+): (.*)$/.exec(r.error.message);
+        throw new RseqFault(slot, m ? parseInt(m[1], 16) : 0, m ? m[2] : r.error.message);
+      }
+      const e = new Error(r.error.message);
+      e.name = r.error.name;
+      throw e;
+    }
+    return { value: r.value, ms: r.ms };
+  }
+
+  /** Verify a wasm module built with the preset and instantiate it on every thread. */
+  async load(source: string | Uint8Array | WebAssembly.Module, name?: string): Promise<ModuleHandle> {
+    const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
+    const module = bytes instanceof WebAssembly.Module ? bytes : new WebAssembly.Module(bytes);
+    const { abi } = this;
+    const window: [number, number] = [abi.HOST_REGION_END, abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS];
+    const data = verifyModule(module, bytes instanceof WebAssembly.Module ? undefined : bytes, this.dataRanges, window);
+    this.dataRanges.push(...data);
+    const id = this.modules.length;
+    const entry = { id, name: name ?? (typeof source === 'string' ? source : `module${id}`), module, host: this.hostInstance(module) };
+    this.modules.push(entry);
+    await Promise.all(this.threads.filter((t) => !t.exited).map((t) => this.call(t.slot, { op: 'load', module: id, wasm: module })));
+    return { id, name: entry.name, exports: WebAssembly.Module.exports(module).map((e) => e.name) };
+  }
+
+  /** The core module's handle (ops callable one per call, counter_add, ...). */
+  get coreModule(): ModuleHandle {
+    return { id: 0, name: 'core', exports: WebAssembly.Module.exports(this.core).map((e) => e.name) };
+  }
+
+  /** Exports of a module instantiated on the main thread, for setup and reads (no critical sections). */
+  host(m: ModuleHandle): WebAssembly.Exports {
+    return this.modules[m.id].host.exports;
+  }
+
+  /** Run `fn` of module `m` on one thread. */
+  async runOn<T = unknown>(slot: number, m: ModuleHandle, fn: string, ...args: (number | bigint)[]): Promise<CallResult<T>> {
+    const { value, ms } = await this.call(slot, { op: 'call', module: m.id, fn, args, together: false });
+    return { thread: slot, value: value as T, ms };
+  }
+
+  /**
+   * Run `fn` on several threads at once (default all live ones), each with `args(slot)`, all
+   * released together from a start barrier. Resolves when every call returned.
+   */
+  async run<T = unknown>(
+    m: ModuleHandle, fn: string, args: (slot: number) => (number | bigint)[] = () => [], slots?: number[],
+  ): Promise<CallResult<T>[]> {
+    const which = slots ?? this.threads.filter((t) => !t.exited).map((t) => t.slot);
+    const bar = this.abi.SCHED_BARRIER >> 2;
+    Atomics.store(this.view.i32, bar, 0);
+    Atomics.store(this.view.i32, bar + 1, 0);
+    const calls = which.map((slot) => this.call(slot, { op: 'call', module: m.id, fn, args: args(slot), together: true })
+      .then(({ value, ms }) => ({ thread: slot, value: value as T, ms })));
+    const arrived = Promise.race([this.whenArrived(which.length), Promise.allSettled(calls)]);
+    await arrived;
+    Atomics.store(this.view.i32, bar, 1);
+    Atomics.notify(this.view.i32, bar);
+    return Promise.all(calls);
+  }
+
+  private async whenArrived(n: number): Promise<void> {
+    const i = (this.abi.SCHED_BARRIER >> 2) + 1;
+    for (let seen = Atomics.load(this.view.i32, i); seen < n; seen = Atomics.load(this.view.i32, i)) {
+      const w = Atomics.waitAsync(this.view.i32, i, seen, 50);
+      if (w.async) await w.value;
+    }
+  }
+
+  /** The thread's sys_rseq(area, len, flags, sig): resolves 0 or rejects with an RseqError. */
+  async sysRseq(slot: number, area: number, len: number, flags: number, sig: number): Promise<0> {
+    const { value } = await this.call(slot, { op: 'sys_rseq', args: [area, len, flags, sig] });
+    const ret = value as number;
+    if (ret === 0) return 0;
+    const code = errnoName(-ret) ?? 'EINVAL';
+    throw new RseqError(code, `rseq(0x${(area >>> 0).toString(16)}, ${len}, ${flags}, 0x${(sig >>> 0).toString(16)}) on thread ${slot}`);
+  }
+
+  /** Set (or clear, with undefined) the injection policy of threads (default all). */
+  async inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
+    const which = slots ?? this.threads.filter((t) => !t.exited).map((t) => t.slot);
+    await Promise.all(which.map((slot) => this.call(slot, { op: 'inject', options })));
+  }
+
+  /** membarrier(PRIVATE_EXPEDITED_RSEQ) on every vCPU, or only on `cpu` (MEMBARRIER_CMD_FLAG_CPU). */
+  async membarrier(cpu?: number): Promise<void> {
+    if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus)) {
+      throw new RseqError('EINVAL', `membarrier: no vCPU ${cpu}`);
+    }
+    await membarrier(this.sched, cpu === undefined ? [...Array(this.cpus).keys()] : [cpu]);
+  }
+
+  /** Define a critical-section descriptor for user code (valid unless `bad` corrupts a field). */
+  defineCriticalSection(): number {
+    if (this.nextDesc >= this.plan.nrDesc) throw new RangeError('descriptor table full');
+    return writeDescriptor(this.view, this.abi, this.plan, this.nextDesc++, this.options.sig);
+  }
+
+  /** Allocate `size` bytes of the heap region (for nodes, buffers, rseq areas). Never freed. */
+  alloc(size: number, align = 16): number {
+    const at = Math.ceil(this.heapTop / align) * align;
+    if (at + size > this.plan.heapBase + this.plan.heapSize) throw new RangeError(`heap exhausted (${size} bytes)`);
+    this.heapTop = at + size;
+    return at;
+  }
+
+  /** Allocate a per-vCPU object: returns cpu 0's address; cpu c's copy is at + c * poolStride. */
+  allocPerCpu(size: number, align = 128): number {
+    const at = Math.ceil(this.poolTop / align) * align;
+    if (at + size > this.plan.poolStride) throw new RangeError(`per-vCPU pool exhausted (${size} bytes, stride ${this.plan.poolStride})`);
+    this.poolTop = at + size;
+    return this.plan.poolBase + at;
+  }
+
+  /** Release every per-vCPU object and heap block (between independent runs), zeroing them. */
+  resetAllocations(): void {
+    this.view.u8.fill(0, this.plan.poolBase, this.plan.heapBase + this.plan.heapSize);
+    this.poolTop = 0;
+    this.heapTop = this.plan.heapBase;
+  }
+
+  stats(): KernelStats {
+    return readStats(this.view, this.abi, this.plan);
+  }
+
+  /** Whether the supervisor is running (false if it was never started or has died). */
+  get supervised(): boolean {
+    return this.view.load(this.abi.SCHED_SUPERVISOR) === 1;
+  }
+
+  /** Reset a dead thread's slot so that stats and tests see a clean record. */
+  clearSlot(slot: number): void {
+    resetThread(this.view, this.abi, this.sched.thread(slot));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.view.store(this.abi.SCHED_SUPERVISOR, 0);
+    Atomics.notify(this.view.i32, this.abi.SCHED_SUPERVISOR >> 2);
+    await Promise.all(this.threads.filter((t) => !t.exited).map((t) => t.worker.terminate()));
+    await this.supervisorWorker?.terminate();
+  }
+}
+

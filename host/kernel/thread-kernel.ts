@@ -1,0 +1,189 @@
+// The emulated kernel as one thread sees it: its slow path (the "return to user" that validates
+// and clears rseq_cs, acts on requests, acquires or parks its vCPU and refreshes struct rseq),
+// its sys_rseq, and its injection actions. Runs on that thread only (a worker).
+import type { Abi } from '../abi.js';
+import { RseqFault } from '../errors.js';
+import type { MemoryPlan, SharedView } from '../memory.js';
+import { Injector, type InjectionOptions } from './inject.js';
+import { Sched } from './sched.js';
+import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
+
+export class ThreadKernel {
+  readonly sched: Sched;
+  /** Address of this thread's record. */
+  readonly rec: number;
+  private injector?: Injector;
+  private commitsAtTake = 0n;
+
+  constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number) {
+    this.sched = new Sched(v, abi, plan);
+    this.rec = this.sched.thread(slot);
+  }
+
+  /** The host imports every module instantiated on this thread gets. */
+  imports(): WebAssembly.ModuleImports {
+    return {
+      thread: new WebAssembly.Global({ value: 'i32', mutable: false }, this.rec),
+      slow: (reason: number) => this.slow(reason),
+      inject: (point: number) => this.injector?.at(point),
+      yield_now: () => this.yieldNow(),
+    };
+  }
+
+  get registered(): boolean { return registration(this.v, this.abi, this.rec) !== undefined; }
+  get vcpu(): number { return this.v.load(this.rec + this.abi.T_VCPU); }
+
+  sysRseq(area: number, len: number, flags: number, sig: number): number {
+    const unregistering = (flags & this.abi.RSEQ_FLAG_UNREGISTER) !== 0;
+    const area0 = this.v.load(this.rec + this.abi.T_AREA);
+    const ret = sysRseq(this.v, this.abi, this.plan, this.rec, area, len, flags, sig);
+    if (ret === 0 && unregistering) this.park();
+    if (ret === 0 && !unregistering) this.refresh(area0);
+    return ret;
+  }
+
+  setInjection(o: InjectionOptions | undefined): void {
+    this.injector = o ? new Injector(o, { yield: () => this.yieldNow(), signal: () => this.signalSelf(), sleep: (ms) => this.sleep(ms) }) : undefined;
+    this.v.store(this.rec + this.abi.T_INJECT, this.injector?.active ? 1 : 0);
+  }
+
+  /** The import "slow": returns 0, or -1 when this thread is not registered. */
+  slow(reason: number): number {
+    const { v, abi, rec } = this;
+    if (reason === abi.SLOW_PARK) { this.clearCs(); this.park(); return 0; }
+    if (!this.registered) return -1;
+    v.add(rec + abi.T_SLOWPATHS, 1);
+    this.clearCs();
+    let c = this.vcpu;
+    let events = 0;
+    if (c < 0) {
+      c = this.take(this.sched.acquire(this.slot, v.load(rec + abi.T_LAST_CPU)));
+    } else if (v.load(this.sched.seqAddr(c)) & 1) {
+      events = this.handleRequest(c);
+    }
+    const seen = events | v.load(rec + abi.T_EVENTS);
+    if (reason === abi.SLOW_ABORT) {
+      this.countAbort(events || seen);
+      v.store(rec + abi.T_EVENTS, 0);
+    } else {
+      v.store(rec + abi.T_EVENTS, seen);
+    }
+    this.refresh(this.vcpu);
+    return 0;
+  }
+
+  /** Release the vCPU (blocking call, end of a task); the next begin takes one again. */
+  park(): void {
+    if (this.vcpu < 0) return;
+    this.v.store(this.rec + this.abi.T_SEQP, 0);
+    this.accountCommits();
+    this.sched.release(this.slot);
+  }
+
+  /** sched_yield(): let a waiting thread run on our vCPU and queue behind it. */
+  yieldNow(): void {
+    const { v, abi, rec } = this;
+    v.add(rec + abi.T_YIELDS, 1);
+    v.or(rec + abi.T_EVENTS, abi.REQ_YIELD);
+    if (this.vcpu < 0 || this.sched.waiters() === 0) return;
+    v.store(rec + abi.T_SEQP, 0);
+    this.accountCommits();
+    this.take(this.sched.yield(this.slot));
+    this.refresh(this.vcpu);
+  }
+
+  private signalSelf(): void {
+    const { v, abi, rec } = this;
+    v.add(rec + abi.T_SIGNALLED, 1);
+    v.or(rec + abi.T_EVENTS, abi.REQ_SIGNAL);
+    const c = this.vcpu;
+    if (c >= 0) this.sched.request(c, abi.REQ_SIGNAL);
+  }
+
+  private sleep(ms: number): void {
+    const { v, abi, rec } = this;
+    v.add(rec + abi.T_SLEEPS, 1);
+    v.or(rec + abi.T_EVENTS, abi.REQ_SLEEP);
+    this.park();
+    Atomics.wait(v.i32, (rec + abi.T_PID) >> 2, v.load(rec + abi.T_PID), ms);
+  }
+
+  private handleRequest(c: number): number {
+    const { v, abi, rec } = this;
+    const bits = v.load(this.sched.cpu(c) + abi.CPU_REQUEST);
+    if (bits & abi.REQ_MIGRATE) {
+      Atomics.and(v.i32, (this.sched.cpu(c) + abi.CPU_REQUEST) >> 2, ~abi.REQ_MIGRATE);
+      v.add(rec + abi.T_PREEMPTED, 1);
+      v.store(rec + abi.T_SEQP, 0);
+      this.accountCommits();
+      const to = this.take(this.sched.migrate(this.slot));
+      if (to !== c) v.add(rec + abi.T_MIGRATED, 1);
+      return bits;
+    }
+    if (bits & abi.REQ_PREEMPT) {
+      v.add(rec + abi.T_PREEMPTED, 1);
+      if (this.sched.waiters() > 0) {
+        Atomics.and(v.i32, (this.sched.cpu(c) + abi.CPU_REQUEST) >> 2, ~abi.REQ_PREEMPT);
+        v.store(rec + abi.T_SEQP, 0);
+        this.accountCommits();
+        const to = this.take(this.sched.yield(this.slot));
+        if (to !== c) v.add(rec + abi.T_MIGRATED, 1);
+        return bits;
+      }
+    }
+    if (bits & abi.REQ_FENCE) v.add(rec + abi.T_FENCED, 1);
+    return this.sched.acknowledge(c) | bits;
+  }
+
+  /** Bookkeeping after the scheduler gave us vCPU c (the sequence word is even now). */
+  private take(c: number): number {
+    this.commitsAtTake = this.v.load64(this.rec + this.abi.T_COMMITS);
+    return c;
+  }
+
+  private accountCommits(): void {
+    const c = this.vcpu;
+    if (c < 0) return;
+    const now = this.v.load64(this.rec + this.abi.T_COMMITS);
+    Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, now - this.commitsAtTake);
+    this.commitsAtTake = now;
+  }
+
+  private countAbort(events: number): void {
+    const { v, abi, rec } = this;
+    const c = this.vcpu;
+    if (c >= 0) Atomics.add(v.i64, (this.sched.cpu(c) + abi.CPU_ABORTS) >> 3, 1n);
+    // Attribute to the most specific cause seen (bit index into T_ABORT_BY; 7 = unknown).
+    const bit = events === 0 ? 7 : 31 - Math.clz32(events);
+    v.add(rec + abi.T_ABORT_BY + 4 * Math.min(bit, 7), 1);
+  }
+
+  /** Validate and lazily clear rseq_cs; an invalid descriptor stops this thread (SIGSEGV). */
+  private clearCs(): void {
+    const { v, abi, rec } = this;
+    const area = v.load(rec + abi.T_AREA);
+    const cs = Number(v.load64(area + abi.RSEQ_CS) & 0xffffffffn);
+    if (cs === 0) return;
+    const reg = registration(v, abi, rec);
+    const why = checkDescriptor(v, abi, area, cs, reg?.sig ?? 0);
+    if (why) {
+      v.store(rec + abi.T_FAULT, 1);
+      throw new RseqFault(this.slot, cs, why);
+    }
+    v.store64(area + abi.RSEQ_CS, 0n);
+  }
+
+  /** The kernel's ID update on return to user: cpu_id_start, cpu_id, node_id, mm_cid of `c`. */
+  private refresh(c: number): void {
+    const { v, abi, rec } = this;
+    const area = v.load(rec + abi.T_AREA);
+    if (!this.registered) return;
+    const cpu = c >= 0 ? c : Math.max(0, v.load(rec + abi.T_LAST_CPU));
+    const cid = v.load(rec + abi.T_CID);
+    v.store(area + abi.RSEQ_CPU_ID_START, cpu);
+    v.store(area + abi.RSEQ_CPU_ID, cpu);
+    v.store(area + abi.RSEQ_NODE_ID, v.load(this.sched.cpu(cpu) + abi.CPU_NODE));
+    v.store(area + abi.RSEQ_MM_CID, cid >= 0 ? cid : Math.max(0, v.load(rec + abi.T_LAST_CID)));
+    v.store(rec + abi.T_SEQP, this.vcpu >= 0 ? this.sched.seqAddr(this.vcpu) : 0);
+  }
+}

@@ -1,0 +1,549 @@
+/*
+ * rseq.pml -- SPIN model of the wasm-rseq emulated kernel's vCPU
+ * ownership / sequence protocol.
+ *
+ * What is modelled (see README.md in this directory):
+ *   - NCPU vCPUs, each with owner[c] (0 = free, else thread id 1..NTHR),
+ *     seq[c] (monotone counter: even = no request pending, odd = pending;
+ *     a FREE vCPU always has an odd seq) and request[c] (bit mask).
+ *   - The global scheduler lock `lk`, the FIFO wait queue q[] of threads
+ *     waiting for a vCPU, per-thread grant words + futex-style sleep/wake,
+ *     and mm_cid allocation, all under the lock.
+ *   - NTHR worker threads, each running N rseq critical sections
+ *     ("increment data[cpu]") with begin / optional mid-section yield /
+ *     commit check / single committing store, the slow path, and parking.
+ *   - A supervisor issuing up to MAXREQ requests (preempt / migrate /
+ *     signal) at any time, a membarrier-style fence on one vCPU, and the
+ *     death of (at most) one thread at any point followed by a reaper.
+ *
+ * Compile-time switches (spin -DNAME / cpp):
+ *   NCPU, NTHR, N, MAXREQ, MAXYIELD   sizes (defaults below)
+ *   NOKILL                            no thread death (smaller run)
+ *   NOFENCE                           no membarrier fence process
+ *   BROKEN          commit without comparing seq to s0      (must FAIL)
+ *   BROKEN_RELEASE  release does not make seq odd           (must FAIL)
+ *   BROKEN_REREQ    slow path does not self re-request      (must FAIL)
+ *   BROKEN_WAKE     futex wake before the grant word store  (must FAIL,
+ *                   as an invalid end state = lost wake-up)
+ *
+ * Every check is an assert() or an invalid end state (deadlock), so a
+ * plain safety run (pan without -E) checks everything; the non-progress
+ * run (spin -DNP ... pan -l -f) additionally shows that no execution
+ * loops forever.
+ */
+
+#ifndef NCPU
+#define NCPU 1
+#endif
+#ifndef NTHR
+#define NTHR 2
+#endif
+#ifndef N
+#define N 2            /* increments per thread */
+#endif
+#ifndef MAXREQ
+#define MAXREQ 1       /* supervisor requests (preempt/migrate/signal) */
+#endif
+#ifndef MAXYIELD
+#define MAXYIELD 1     /* mid-section yields (injection points), global */
+#endif
+
+#define NONE    255
+#define REAPER  (NTHR + 1)   /* lock id of the reaper */
+
+/* request bits */
+#define PREEMPT 1
+#define MIGRATE 2
+#define SIGNAL  4
+#define FENCE   8
+
+#define ODD(x)  (((x) & 1) == 1)
+#define EVEN(x) (((x) & 1) == 0)
+
+/* ------------------------------------------------------------------ */
+/* Shared state of the emulated kernel (the SharedArrayBuffer).        */
+/* ------------------------------------------------------------------ */
+byte owner[NCPU];            /* 0 = free, else thread id                */
+byte seq[NCPU] = 1;          /* free vCPUs start with an odd seq        */
+byte request[NCPU];          /* pending request bits                    */
+byte data[NCPU];             /* the per-vCPU counter the sections bump  */
+
+byte lk;                     /* scheduler lock: 0 = free, else holder   */
+byte q[NTHR];                /* FIFO wait queue (thread ids)            */
+byte qlen;
+byte grant[NTHR + 1] = NONE; /* grant word per thread (vCPU or NONE)    */
+bool sleeping[NTHR + 1];     /* futex: thread blocked on its grant word */
+byte cid[NTHR + 1] = NONE;   /* mm_cid of the thread (while owner)      */
+byte cidmask;                /* allocated mm_cids                       */
+
+/* Thread-side state. mycpu[t] is what thread t BELIEVES it owns (the
+ * cpu_id field of its rseq area); kept global so the monitor can see it. */
+byte mycpu[NTHR + 1] = NONE;
+bool alive[NTHR + 1] = true;
+bool running[NTHR + 1] = true;   /* not yet finished normally           */
+byte commits[NTHR + 1];          /* commits each thread counted         */
+byte nfinished;                  /* threads that finished or died       */
+
+byte victim;                     /* 0 = nobody dies                      */
+bool reaped, supdone, fencedone; /* environment processes are done       */
+byte yields;                     /* injection-point yields used          */
+
+/* ------------------------------------------------------------------ */
+/* Ghost state (only for stating properties).                           */
+/* ------------------------------------------------------------------ */
+byte phase[NTHR + 1];    /* 0 = not in a section, 1 = in section (s0 read),
+                            2 = commit check passed, store pending       */
+byte cpu0[NTHR + 1];     /* cpu_at_begin of the current section          */
+bool stale[NTHR + 1];    /* a request hit this section in phase 1        */
+bool fencewait[NTHR + 1];/* the fence's request hit this section          */
+bool fence_returned;
+bool posted[NCPU];       /* a supervisor request is posted (bits set and
+                            seq CAS attempted) and not yet consumed      */
+byte ticket[NTHR + 1];   /* FIFO: enqueue order                          */
+byte nextticket = 1;
+byte lastgrant;          /* ticket of the last grant                     */
+
+/* The ONLY write to seq[]: +1. So seq never decreases (the assertion
+ * also guards the byte against wrap-around). */
+inline SEQBUMP(c) {
+  assert(seq[c] < 250);
+  seq[c] = seq[c] + 1
+}
+
+inline LOCK(id)  { atomic { lk == 0 -> lk = id } }
+inline UNLOCK()  { assert(lk != 0); lk = 0 }
+
+/* mm_cid: lowest free id, allocated/freed together with the owner[]
+ * store, under the lock (use inside a d_step) */
+inline CIDALLOC(t) {
+  k = 0;
+  do
+  :: (cidmask & (1 << k)) != 0 -> k++
+  :: else -> break
+  od;
+  assert(k < NCPU);
+  cid[t] = k;
+  cidmask = cidmask | (1 << k);
+  k = 0
+}
+inline CIDFREE(t) {
+  cidmask = cidmask & ~(1 << cid[t]); cid[t] = NONE
+}
+
+/* ------------------------------------------------------------------ */
+/* release(c): caller holds the lock. Used by a parking / yielding /    */
+/* migrating / preempted owner, and by the reaper for a dead owner.     */
+/*   if seq even: seq++ (CAS even->odd; a concurrent supervisor request */
+/*   that already made it odd is merged);                               */
+/*   if the queue is non-empty: dequeue head w, owner=w, write w's      */
+/*   grant word, wake w; else owner = 0.                                */
+/* ------------------------------------------------------------------ */
+inline release(c) {
+  assert(lk != 0 && owner[c] != 0);
+#ifndef BROKEN_RELEASE
+  d_step { if :: EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi }
+#endif
+  if
+  :: qlen > 0 ->
+       d_step {
+         w = q[0];
+         /* FIFO: grants are made in enqueue order */
+         assert(ticket[w] > lastgrant);
+         lastgrant = ticket[w];
+         k = 0;
+         do
+         :: k + 1 < qlen -> q[k] = q[k + 1]; k++
+         :: else -> break
+         od;
+         qlen--; q[qlen] = 0; k = 0;
+         CIDFREE(owner[c]);
+         owner[c] = w;
+         CIDALLOC(w)
+       }
+#ifdef BROKEN_WAKE
+       sleeping[w] = false;   /* futex wake BEFORE the grant word store */
+       grant[w] = c;
+#else
+       grant[w] = c;          /* grant word written under the lock ...  */
+       sleeping[w] = false;   /* ... before the futex wake              */
+#endif
+       w = 0
+  :: else ->
+       d_step { CIDFREE(owner[c]); owner[c] = 0 }
+  fi
+}
+
+/* ------------------------------------------------------------------ */
+/* acquire(): a thread without a vCPU gets one (in mycpu[me]).          */
+/* Under the lock: take the lowest free vCPU, else join the FIFO queue; */
+/* then unlock and block until the grant word is set. The futex wait    */
+/* re-checks the word atomically, so a wake can't be lost.             */
+/* The new owner finds seq odd and moves it to even itself in the slow  */
+/* path (begin sees the odd seq), outside the lock.                     */
+/* ------------------------------------------------------------------ */
+inline acquire() {
+  assert(mycpu[me] == NONE);
+  LOCK(me);
+  d_step {
+    k = 0;
+    do
+    :: k < NCPU && owner[k] != 0 -> k++
+    :: else -> break
+    od
+  }
+  if
+  :: k < NCPU ->
+       assert(ODD(seq[k]));          /* invariant: free => odd */
+       d_step { owner[k] = me; CIDALLOC(me); mycpu[me] = k; k = 0 };
+       UNLOCK()
+  :: else ->
+       d_step {
+         k = 0;
+         grant[me] = NONE;
+         q[qlen] = me; qlen++;
+         ticket[me] = nextticket; nextticket++
+       }
+       UNLOCK();
+       do
+       :: grant[me] != NONE -> break
+       :: else ->
+            /* futex_wait(&grant[me], NONE) */
+            atomic { if :: grant[me] == NONE -> sleeping[me] = true :: else -> skip fi };
+            !sleeping[me]
+       od;
+       atomic {   /* not d_step: the loop's break jumps here */
+         assert(owner[grant[me]] == me);
+         mycpu[me] = grant[me];
+         grant[me] = NONE
+       }
+  fi
+}
+
+/* ------------------------------------------------------------------ */
+/* stay(c): acknowledge -- the owner moves seq odd -> even, then        */
+/* re-requests itself if new bits arrived meanwhile (no lost request).  */
+/* ------------------------------------------------------------------ */
+inline stay(c) {
+  d_step { assert(ODD(seq[c]) && owner[c] == me); SEQBUMP(c) }
+#ifndef BROKEN_REREQ
+  d_step { if :: request[c] != 0 && EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi }
+#endif
+}
+
+/* give up vCPU c (caller holds the lock) and get one again */
+inline handoff(c) {
+  mycpu[me] = NONE;
+  release(c);
+  UNLOCK();
+  acquire()
+}
+
+/* ------------------------------------------------------------------ */
+/* Slow path (seq odd at begin, or abort):                              */
+/*   r = exchange(request[c], 0); preempt with waiters -> hand off to   */
+/*   the queue head and wait; migrate -> release and acquire again;     */
+/*   signal/fence (or nothing) -> stay.                                 */
+/* ------------------------------------------------------------------ */
+inline slowpath(c) {
+  d_step {
+    r = request[c]; request[c] = 0;
+    if :: r != 0 -> posted[c] = false :: else -> skip fi
+  }
+  if
+  :: (r & MIGRATE) != 0 ->
+       LOCK(me); r = 0; handoff(c)
+  :: (r & MIGRATE) == 0 && (r & PREEMPT) != 0 ->
+       LOCK(me); r = 0;
+       if
+       :: qlen > 0 -> handoff(c)
+       :: else -> UNLOCK(); stay(c)
+       fi
+  :: (r & (MIGRATE | PREEMPT)) == 0 ->
+       r = 0; stay(c)
+  fi
+}
+
+/* ------------------------------------------------------------------ */
+/* A worker thread: N critical sections, then park. It may die at any  */
+/* point (the `unless` escape) except while holding the scheduler lock. */
+/* ------------------------------------------------------------------ */
+proctype thread(byte me) {
+  byte c0, s0, d, r, k, w, done;
+  {
+    do
+    :: done < N ->
+begin:
+       if
+       :: mycpu[me] == NONE -> acquire()
+       :: else -> skip
+       fi;
+       /* rseq_start: s0 = seq[cpu] */
+       d_step {
+         c0 = mycpu[me];
+         s0 = seq[c0];
+         if
+         :: EVEN(s0) ->
+              /* no request may be posted-and-unconsumed on c0 here */
+              assert(!posted[c0]);
+              phase[me] = 1; cpu0[me] = c0;
+              stale[me] = false; fencewait[me] = false
+         :: else -> skip
+         fi
+       }
+       if
+       :: ODD(s0) -> s0 = 0; slowpath(c0); goto begin
+       :: else -> skip
+       fi;
+       /* load of the non-atomic read-modify-write (before the check) */
+       d = data[c0];
+       /* injection point: the owner may yield its vCPU mid-section */
+       if
+       :: atomic { yields < MAXYIELD -> yields++ } ->
+            LOCK(me); handoff(c0)
+       :: skip
+       fi;
+#ifndef BROKEN
+       /* commit check: seq[cpu_at_begin] must still be s0 */
+       d_step {
+         if
+         :: seq[c0] != s0 -> phase[me] = 0    /* abort */
+         :: else -> phase[me] = 2
+         fi
+       }
+       if
+       :: phase[me] == 0 -> d = 0; s0 = 0; goto begin
+       :: else -> skip
+       fi;
+#endif
+       /* the single committing store */
+       d_step {
+         assert(owner[c0] == me);                 /* store by the owner */
+         assert(mycpu[me] == c0);
+         assert(!stale[me]);                      /* no commit after a request */
+         assert(!(fencewait[me] && fence_returned)); /* fence semantics */
+         data[c0] = d + 1;
+         commits[me]++;
+         done++;
+         phase[me] = 0; d = 0; s0 = 0
+       }
+    :: else -> break
+    od;
+    /* park: release the vCPU */
+    LOCK(me);
+    c0 = mycpu[me];
+    assert(c0 != NONE);
+    mycpu[me] = NONE;
+    release(c0);
+    UNLOCK();
+    atomic { running[me] = false; nfinished++ }
+  } unless {
+    /* death: any time, except while holding the scheduler lock */
+    atomic { victim == me && lk != me ->
+             alive[me] = false; phase[me] = 0; nfinished++ }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* post_request(c, bits): supervisor side. Set the bits (Atomics.or), then   */
+/* one CAS seq even->odd (if seq is already odd the request merges).    */
+/* ------------------------------------------------------------------ */
+inline post_request(c, bits, isfence) {
+  request[c] = request[c] | bits;
+  e = seq[c];
+  d_step {
+    if :: EVEN(e) && seq[c] == e -> SEQBUMP(c) :: else -> skip fi;
+    /* ghost bookkeeping */
+    posted[c] = posted[c] || ((request[c] & bits) != 0);
+    if
+    :: ODD(seq[c]) ->
+         k = 1;
+         do
+         :: k <= NTHR ->
+              if
+              :: cpu0[k] == c && phase[k] == 1 -> stale[k] = true
+              :: else -> skip
+              fi;
+              if
+              :: isfence && cpu0[k] == c && phase[k] != 0 -> fencewait[k] = true
+              :: else -> skip
+              fi;
+              k++
+         :: else -> break
+         od;
+         k = 0
+    :: else -> skip
+    fi;
+    e = 0
+  }
+}
+
+inline pickcpu(c) {
+  if
+  :: c = 0
+#if NCPU > 1
+  :: c = 1
+#endif
+  fi
+}
+
+proctype supervisor() {
+  byte n, c, bits, e, k;
+  do
+  :: n < MAXREQ ->
+       pickcpu(c);
+       if
+       :: bits = PREEMPT
+       :: bits = MIGRATE
+       :: bits = SIGNAL
+       fi;
+       post_request(c, bits, false);
+       n++; c = 0; bits = 0
+  :: break
+  od;
+  supdone = true
+}
+
+/* membarrier fence on vCPU c: request; s = seq (odd); wait until seq   */
+/* moved past s or the vCPU is free.                                    */
+proctype fencer() {
+  byte c, s, e, k;
+#ifndef NOFENCE
+  if
+  :: skip
+  :: pickcpu(c);
+     post_request(c, FENCE, true);
+     s = seq[c];
+     if
+     :: ODD(s) -> (seq[c] != s || owner[c] == 0)
+     :: else -> skip
+     fi;
+     fence_returned = true
+  fi;
+#endif
+  fencedone = true
+}
+
+/* Thread death (at most one) and the reaper: after the death is        */
+/* confirmed, under the lock, drop the dead thread from the wait queue  */
+/* and release every vCPU it owns (held, or granted while it waited).   */
+proctype killer() {
+  byte c, k, w;
+#ifndef NOKILL
+  if
+  :: skip
+  :: atomic { running[1] -> victim = 1 }
+#if NTHR > 1
+  :: atomic { running[2] -> victim = 2 }
+#endif
+#if NTHR > 2
+  :: atomic { running[3] -> victim = 3 }
+#endif
+  fi;
+  if
+  :: victim != 0 ->
+       !alive[victim];            /* death confirmed */
+       LOCK(REAPER);
+       d_step {
+         k = 0;
+         do
+         :: k < qlen && q[k] != victim -> k++
+         :: k < qlen && q[k] == victim -> break
+         :: k >= qlen -> break
+         od;
+         if
+         :: k < qlen ->
+              do
+              :: k + 1 < qlen -> q[k] = q[k + 1]; k++
+              :: else -> break
+              od;
+              qlen--; q[qlen] = 0
+         :: else -> skip
+         fi;
+         k = 0
+       }
+       c = 0;
+       do
+       :: c < NCPU ->
+            if
+            :: owner[c] == victim -> release(c)
+            :: else -> skip
+            fi;
+            c++
+       :: else -> break
+       od;
+       c = 0;
+       UNLOCK()
+  :: else -> skip
+  fi;
+#endif
+  reaped = true
+}
+
+/* ------------------------------------------------------------------ */
+/* Invariants, checked in every reachable state.                        */
+/* ------------------------------------------------------------------ */
+#define BELIEF_OK(t) (!alive[t] || mycpu[t] == NONE || owner[mycpu[t]] == t)
+#define FREE_ODD(c)  (owner[c] != 0 || ODD(seq[c]))
+#define CID_OK(c)    (owner[c] == 0 || (cid[owner[c]] < NCPU && (cidmask & (1 << cid[owner[c]])) != 0))
+
+#if NTHR > 2
+#define BELIEFS (BELIEF_OK(1) && BELIEF_OK(2) && BELIEF_OK(3))
+#elif NTHR > 1
+#define BELIEFS (BELIEF_OK(1) && BELIEF_OK(2))
+#else
+#define BELIEFS (BELIEF_OK(1))
+#endif
+
+#if NCPU > 1
+#define CPUS (FREE_ODD(0) && FREE_ODD(1) && CID_OK(0) && CID_OK(1) && \
+              (owner[0] == 0 || owner[0] != owner[1]) && \
+              (owner[0] == 0 || owner[1] == 0 || cid[owner[0]] != cid[owner[1]]))
+#else
+#define CPUS (FREE_ODD(0) && CID_OK(0))
+#endif
+
+active proctype monitor() {
+  assert(BELIEFS && CPUS)
+}
+
+/* End-of-run checks; if the system deadlocks this process never gets   */
+/* past its guard and pan reports an invalid end state.                 */
+proctype checker() {
+  byte k, sum, total;
+  (nfinished == NTHR && reaped && supdone && fencedone);
+  d_step {
+    k = 0;
+    do
+    :: k < NCPU ->
+         assert(owner[k] == 0 && ODD(seq[k]));
+         sum = sum + data[k]; k++
+    :: else -> break
+    od;
+    k = 1;
+    do
+    :: k <= NTHR ->
+         total = total + commits[k];
+         assert(!alive[k] || commits[k] == N);   /* survivors finish */
+         k++
+    :: else -> break
+    od;
+    assert(sum == total);                        /* no lost increment */
+    assert(lk == 0 && qlen == 0 && cidmask == 0)
+  }
+}
+
+init {
+  atomic {
+    run checker();
+    run supervisor();
+    run fencer();
+    run killer();
+    run thread(1);
+#if NTHR > 1
+    run thread(2);
+#endif
+#if NTHR > 2
+    run thread(3);
+#endif
+  }
+}
