@@ -5,4 +5,5 @@ export type { InjectionOptions } from './kernel/inject.js';
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
 export { Errno, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, type ErrnoName } from './errors.js';
 export type { Abi } from './abi.js';
+export type { ThreadContext } from './thread.js';
 export { wasmPath } from './paths.js';

@@ -23,7 +23,18 @@ export type Request =
   | { op: 'load'; id: number; module: number; wasm: WebAssembly.Module }
   | { op: 'sys_rseq'; id: number; args: [number, number, number, number] }
   | { op: 'inject'; id: number; options?: InjectionOptions }
+  | { op: 'script'; id: number; url: string; fn: string; args: unknown[] }
   | { op: 'exit'; id: number };
+
+/** What a script run on a kernel thread (Kernel.runScript) receives as its first argument. */
+export interface ThreadContext {
+  readonly slot: number;
+  readonly memory: WebAssembly.Memory;
+  /** The exports of loaded module `id` as instantiated on this thread (0 = core). */
+  exports(id: number): WebAssembly.Exports;
+  /** Release this thread's vCPU (before blocking; done automatically after the script). */
+  park(): void;
+}
 
 export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
@@ -57,7 +68,18 @@ function startTogether(): void {
   while (Atomics.load(v.i32, gen) === 0) Atomics.wait(v.i32, gen, 0, 100);
 }
 
-function handle(req: Request): Reply {
+const context: ThreadContext = {
+  slot: data.slot,
+  memory: data.memory,
+  exports(id: number) {
+    const inst = instances.get(id);
+    if (!inst) throw new RangeError(`no module ${id} loaded on thread ${data.slot}`);
+    return inst.exports;
+  },
+  park: () => kernel.park(),
+};
+
+async function handle(req: Request): Promise<Reply> {
   switch (req.op) {
     case 'call': {
       const fn = instances.get(req.module)?.exports[req.fn];
@@ -66,6 +88,18 @@ function handle(req: Request): Reply {
       const t0 = performance.now();
       try {
         const value = (fn as (...a: unknown[]) => unknown)(...req.args);
+        return { id: req.id, ok: true, value, ms: performance.now() - t0 };
+      } finally {
+        if (v.load(rec + abi.T_FAULT) === 0) kernel.park();
+      }
+    }
+    case 'script': {
+      const mod = (await import(req.url)) as Record<string, unknown>;
+      const fn = mod[req.fn];
+      if (typeof fn !== 'function') throw new TypeError(`${req.url} has no export '${req.fn}'`);
+      const t0 = performance.now();
+      try {
+        const value = await (fn as (...a: unknown[]) => unknown)(context, ...req.args);
         return { id: req.id, ok: true, value, ms: performance.now() - t0 };
       } finally {
         if (v.load(rec + abi.T_FAULT) === 0) kernel.park();
@@ -85,10 +119,10 @@ function handle(req: Request): Reply {
   }
 }
 
-parentPort!.on('message', (req: Request) => {
+parentPort!.on('message', async (req: Request) => {
   let reply: Reply;
   try {
-    reply = handle(req);
+    reply = await handle(req);
   } catch (e) {
     const err = e as Error;
     reply = { id: req.id, ok: false, error: { name: err.name, message: err.message, fault: e instanceof RseqFault } };

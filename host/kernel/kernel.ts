@@ -244,6 +244,16 @@ export class Kernel {
   }
 
   /**
+   * Run a JavaScript function on a kernel thread: `fn` exported by the ES module at `url`, called
+   * as fn(context: ThreadContext, ...args) on that worker (it may call wasm exports in a loop,
+   * e.g. for per-call benchmarks). Arguments and result must be structured-cloneable.
+   */
+  async runScript<T = unknown>(slot: number, url: string | URL, fn: string, ...args: unknown[]): Promise<CallResult<T>> {
+    const { value, ms } = await this.call(slot, { op: 'script', url: String(url), fn, args });
+    return { thread: slot, value: value as T, ms };
+  }
+
+  /**
    * Run `fn` on several threads at once (default all live ones), each with `args(slot)`, all
    * released together from a start barrier. Resolves when every call returned.
    */

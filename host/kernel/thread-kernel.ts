@@ -94,7 +94,6 @@ export class ThreadKernel {
 
   private signalSelf(): void {
     const { v, abi, rec } = this;
-    v.add(rec + abi.T_SIGNALLED, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_SIGNAL);
     const c = this.vcpu;
     if (c >= 0) this.sched.request(c, abi.REQ_SIGNAL);
@@ -132,6 +131,7 @@ export class ThreadKernel {
       }
     }
     if (bits & abi.REQ_FENCE) v.add(rec + abi.T_FENCED, 1);
+    if (bits & abi.REQ_SIGNAL) v.add(rec + abi.T_SIGNALLED, 1);
     return this.sched.acknowledge(c) | bits;
   }
 
