@@ -8,8 +8,11 @@ import { percpu_memcpy_pop, percpu_memcpy_push } from "../percpu/memcpy";
 import { percpu_may_retry, percpu_ptr } from "../percpu/pool";
 import { percpu_lock, percpu_unlock } from "../percpu/spinlock";
 import { rseq_load_add_load_load_add_store } from "../ops";
-import { THREAD, rseq_current } from "../rseq";
-import { T_SCRATCH } from "../abi";
+import {
+  THREAD, rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on, rseq_mismatch,
+  rseq_unchanged,
+} from "../rseq";
+import { CSID_USER_FIRST, T_SCRATCH } from "../abi";
 
 @external("wasm-rseq@1", "yield_now") declare function yield_now(): void;
 
@@ -84,4 +87,29 @@ export function test_membarrier(mode: i32, active: usize, entry_size: usize, rep
 /** A node's data field (for host checks without views). */
 export function node_data(node: usize): isize {
   return load<isize>(node, NODE_DATA);
+}
+
+/**
+ * A deliberately broken -T i for param-test's self-check (--broken): the increment is stored
+ * BEFORE the commit check, so a section that aborts after it has already made its store visible and
+ * the retry counts again. param-test must catch this under injection.
+ */
+export function test_inc_broken(mode: i32, base: usize, reps: i32): i32 {
+  for (let i = 0; i < reps; i++) {
+    while (true) {
+      const cpu = rseq_current(mode);
+      const inj = rseq_inject_on();
+      const tok = rseq_begin(rseq_desc(CSID_USER_FIRST));
+      if (tok == 0) return i;
+      if (rseq_current(mode) != cpu) { rseq_mismatch(); continue; }
+      const p = percpu_ptr(base, cpu);
+      store<i64>(p, load<i64>(p) + 1);          // first visible store: the bug
+      rseq_inject(inj, 7);
+      if (!rseq_unchanged(tok)) { rseq_abort(); continue; }
+      store<i64>(p + 8, load<i64>(p + 8) + 1);  // second store, "the commit"
+      rseq_committed();
+      break;
+    }
+  }
+  return reps;
 }

@@ -35,10 +35,9 @@ export class ThreadKernel {
 
   sysRseq(area: number, len: number, flags: number, sig: number): number {
     const unregistering = (flags & this.abi.RSEQ_FLAG_UNREGISTER) !== 0;
-    const area0 = this.v.load(this.rec + this.abi.T_AREA);
     const ret = sysRseq(this.v, this.abi, this.plan, this.rec, area, len, flags, sig);
     if (ret === 0 && unregistering) this.park();
-    if (ret === 0 && !unregistering) this.refresh(area0);
+    if (ret === 0 && !unregistering) this.refresh(this.vcpu);
     return ret;
   }
 

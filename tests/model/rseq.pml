@@ -223,7 +223,7 @@ inline release_tail(c) {
 inline acquire() {
   atomic {
     TAKE_LOCK(me);
-    assert(mycpu[me] == NONE);
+    assert(cpu == NONE);
     k = 0;
     do
     :: k < NCPU && owner[k] != 0 -> k++
@@ -234,7 +234,7 @@ inline acquire() {
          assert(ODD(seq[k]));          /* invariant: free => odd */
          owner[k] = me;
          CIDALLOC(me);
-         mycpu[me] = k
+         cpu = k; mycpu[me] = k
     :: else ->
          grant[me] = NONE;
          q[qlen] = me; qlen++;
@@ -245,11 +245,11 @@ inline acquire() {
     lk = 0
   }
   if
-  :: mycpu[me] == NONE ->
+  :: cpu == NONE ->
        do
        :: atomic { grant[me] != NONE ->          /* woken and granted */
             assert(owner[grant[me]] == me);
-            mycpu[me] = grant[me];
+            cpu = grant[me]; mycpu[me] = cpu;
             grant[me] = NONE;
             INV_CHECK
           } -> break
@@ -284,19 +284,19 @@ inline slowpath(c) {
   }
   if
   :: (r & MIGRATE) != 0 ->
-       atomic { TAKE_LOCK(me); r = 0; mycpu[me] = NONE; release_body(c) }
+       atomic { TAKE_LOCK(me); r = 0; cpu = NONE; mycpu[me] = NONE; release_body(c) }
        release_tail(c);
        acquire()
   :: (r & MIGRATE) == 0 && (r & PREEMPT) != 0 ->
        atomic {
          TAKE_LOCK(me); r = 0;
          if
-         :: qlen > 0 -> mycpu[me] = NONE; release_body(c)
+         :: qlen > 0 -> cpu = NONE; mycpu[me] = NONE; release_body(c)
          :: else -> lk = 0
          fi
        }
        if
-       :: mycpu[me] == NONE -> release_tail(c); acquire()
+       :: cpu == NONE -> release_tail(c); acquire()
        :: else -> stay(c)
        fi
   :: (r & (MIGRATE | PREEMPT)) == 0 ->
@@ -311,12 +311,14 @@ inline slowpath(c) {
 /* ------------------------------------------------------------------ */
 proctype thread(byte me) {
   byte c0, s0, d, r, k, w, done;
+  byte cpu = NONE;   /* the vCPU this thread believes it owns (mirrored
+                        in mycpu[me] for the invariants) */
   {
     do
     :: done < N ->
 begin:
        if
-       :: mycpu[me] == NONE -> acquire()
+       :: cpu == NONE -> acquire()
        :: else -> skip
        fi;
        /* rseq_start: cpu_at_begin = cpu; s0 = seq[cpu]; and the load of
@@ -324,7 +326,7 @@ begin:
         * commit check: the widest window). Not a d_step only because
         * acquire()'s loop exit jumps here. */
        atomic {
-         c0 = mycpu[me];
+         c0 = cpu;
          s0 = seq[c0];
          if
          :: EVEN(s0) ->
@@ -342,8 +344,8 @@ begin:
        fi;
        /* injection point: the owner may yield its vCPU mid-section */
        if
-       :: atomic { TAKE_LOCK(me); yields < MAXYIELD ->
-            yields++; mycpu[me] = NONE; release_body(c0) }
+       :: atomic { yields < MAXYIELD && lk == 0 -> lk = me;
+            yields++; cpu = NONE; mycpu[me] = NONE; release_body(c0) }
           release_tail(c0);
           acquire()
        :: skip
@@ -359,7 +361,7 @@ begin:
        /* the single committing store */
        d_step {
          assert(owner[c0] == me);                   /* store by the owner */
-         assert(mycpu[me] == c0);
+         assert(cpu == c0 && mycpu[me] == c0);
          assert(!stale[me]);                        /* no commit after a request */
          assert(!(fencewait[me] && fence_returned));/* fence semantics */
          data[c0] = d + 1;
@@ -372,9 +374,9 @@ begin:
     /* park: release the vCPU */
     atomic {
       TAKE_LOCK(me);
-      c0 = mycpu[me];
+      c0 = cpu;
       assert(c0 != NONE);
-      mycpu[me] = NONE;
+      cpu = NONE; mycpu[me] = NONE;
       release_body(c0)
     }
     release_tail(c0);
@@ -396,6 +398,7 @@ inline post_request(c, bits, isfence) {
   e = seq[c];
   d_step {
     if :: EVEN(e) && seq[c] == e -> SEQBUMP(c) :: else -> skip fi;
+    e = seq[c];     /* the value the CAS leaves/returns (fence uses it) */
     /* ghost bookkeeping */
     posted[c] = posted[c] || ((request[c] & bits) != 0);
     if
@@ -417,7 +420,6 @@ inline post_request(c, bits, isfence) {
          k = 0
     :: else -> skip
     fi;
-    e = 0;
     INV_CHECK
   }
 }
@@ -443,7 +445,7 @@ proctype supervisor() {
        :: bits = SIGNAL
        fi;
        post_request(c, bits, false);
-       n++; c = 0; bits = 0
+       n++; c = 0; bits = 0; e = 0
   :: break
   od;
   supdone = true
@@ -458,7 +460,7 @@ proctype fencer() {
   :: skip
   :: pickcpu(c);
      post_request(c, FENCE, true);
-     s = seq[c];
+     s = e; e = 0;     /* seq as seen by the CAS */
      if
      :: ODD(s) -> (seq[c] != s || owner[c] == 0)
      :: else -> skip

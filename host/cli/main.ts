@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The wasm-rseq command line: param-test (the kernel selftest) and soak.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
+import type { TestType } from '../param-test/tests.js';
+
+const int = (v: string) => {
+  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
+  return Number(v);
+};
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('not a number >= 0');
+  return n;
+};
+
+const program = new Command('wasm-rseq')
+  .description('Linux restartable sequences on WebAssembly threads')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+const paramTest = program.command('param-test')
+  .description('the kernel rseq selftest param_test, run on the emulated kernel (exit 0 consistent, 1 not, 2 usage)')
+  .addOption(new Option('-T <test>', 'test: s spinlock, l list, b buffer, m memcpy buffer, i increment, r membarrier').choices(['s', 'l', 'b', 'm', 'i', 'r']).default('s'))
+  .option('-t <threads>', 'worker threads', int, DEFAULTS.threads)
+  .option('-r <reps>', 'repetitions per thread', int, DEFAULTS.reps)
+  .option('-m <n>', 'with -7/-8/-9 -1: act every n-th pass', int, 0)
+  .option('-y', 'yield at the -m points (and between pop and push)')
+  .option('-k', 'raise a signal at the -m points')
+  .option('-s <ms>', 'sleep at the -m points', int, 0)
+  .option('-M', 'store-release commits for buffer and memcpy pushes')
+  .option('-d', 'do not register rseq (every section must abort)')
+  .option('-D <M>', 'do not register rseq in every M-th thread', int, 0)
+  .option('-v', 'verbose: statistics, last line commits= aborts= migrations= preemptions=')
+  .option('--cpus <n>', 'virtual CPUs', int, DEFAULTS.cpus)
+  .option('--mm-cid', 'index per-vCPU data by mm_cid instead of cpu_id')
+  .option('--seed <n>', 'seed of every injection decision', int, DEFAULTS.seed)
+  .option('--preempt-hz <hz>', 'supervisor: injected preemptions per second per vCPU', num)
+  .option('--migrate-hz <hz>', 'supervisor: injected migrations per second per vCPU', num)
+  .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
+  .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
+  .option('--periodic', 'supervisor: inject periodically instead of at random')
+  .addOption(new Option('--broken', 'self-check: use a deliberately broken critical section (-T i)').hideHelp());
+for (let p = 1; p <= 9; p++) paramTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
+
+paramTest.action(async (o: Record<string, unknown>) => {
+  const loops: Record<number, number> = {};
+  for (let p = 1; p <= 9; p++) if (o[p] !== undefined) loops[p] = o[p] as number;
+  const opts: ParamTestOptions = {
+    test: o.T as TestType, threads: o.t as number, reps: o.r as number, cpus: o.cpus as number, loops,
+    modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, release: !!o.M, disableRseq: !!o.d,
+    disableMod: o.D as number, mmCid: !!o.mmCid, seed: o.seed as number, broken: !!o.broken, verbose: !!o.v,
+    supervisor: {
+      preemptHz: o.preemptHz as number | undefined, migrateHz: o.migrateHz as number | undefined,
+      signalHz: o.signalHz as number | undefined, sliceMs: o.sliceMs as number | undefined,
+      policy: o.periodic ? 'periodic' : 'random',
+    },
+  };
+  const log = opts.verbose ? (l: string) => console.log(l) : () => {};
+  const r = await runParamTest(opts, log);
+  if (opts.verbose) {
+    const s = r.stats;
+    const by = Object.entries(s.abortsBy).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
+    console.log(`${r.message} in ${r.ms.toFixed(0)} ms (${opts.threads} threads, ${opts.cpus} vCPUs, ${opts.mmCid ? 'mm_cid' : 'cpu_id'})`);
+    console.log(`aborts by cause: ${by || 'none'}; signals=${s.signals} fences=${s.fences}`);
+    console.log(`commits=${s.commits} aborts=${s.aborts} migrations=${s.migrations} preemptions=${s.preemptions}`);
+  }
+  if (!r.ok) {
+    console.error(`param-test FAILED: ${r.message}`);
+    console.error(`replay: ${r.replay}`);
+    process.exitCode = 1;
+  }
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as { code?: string; exitCode?: number; message?: string };
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    process.exitCode = 0;
+  } else if (err.code?.startsWith('commander.') || e instanceof UsageError) {
+    if (e instanceof UsageError) console.error(`wasm-rseq: ${err.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(e);
+    process.exitCode = 1;
+  }
+}

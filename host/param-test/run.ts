@@ -1,0 +1,125 @@
+// param-test: the kernel selftest's param_test on the emulated kernel. One run = one test type
+// with one set of options, checked exactly; a failure reports the command line that replays it.
+import { UsageError } from '../errors.js';
+import type { InjectionOptions } from '../kernel/inject.js';
+import { Kernel } from '../kernel/kernel.js';
+import { prng } from '../kernel/prng.js';
+import type { KernelStats } from '../kernel/stats.js';
+import type { SupervisorOptions } from '../kernel/supervisor.js';
+import { wasmPath } from '../paths.js';
+import { ConsistencyError, TESTS, type TestType } from './tests.js';
+
+export interface ParamTestOptions {
+  test: TestType;
+  threads: number;
+  reps: number;
+  cpus: number;
+  /** Loops at injection points 1..9 (-1 = act every `modulo`-th pass). */
+  loops: Record<number, number>;
+  modulo: number;
+  yield: boolean;
+  signal: boolean;
+  sleepMs: number;
+  /** -M: store-release commits for buffer / memcpy pushes. */
+  release: boolean;
+  /** -d: no thread registers rseq. */
+  disableRseq: boolean;
+  /** -D M: every M-th thread does not register. */
+  disableMod: number;
+  mmCid: boolean;
+  seed: number;
+  supervisor: SupervisorOptions;
+  /** Self-check: run a deliberately broken critical section (must be caught). */
+  broken: boolean;
+  verbose: boolean;
+}
+
+export const DEFAULTS: ParamTestOptions = {
+  test: 's', threads: 200, reps: 5000, cpus: 2, loops: {}, modulo: 0, yield: false, signal: false, sleepMs: 0,
+  release: false, disableRseq: false, disableMod: 0, mmCid: false, seed: 1, supervisor: {}, broken: false, verbose: false,
+};
+
+export interface ParamTestResult {
+  ok: boolean;
+  message: string;
+  stats: KernelStats;
+  ms: number;
+  /** The command line that replays this run. */
+  replay: string;
+}
+
+export function replayLine(o: ParamTestOptions): string {
+  const a = ['wasm-rseq param-test', `-T ${o.test}`, `-t ${o.threads}`, `-r ${o.reps}`, `--cpus ${o.cpus}`];
+  for (const [p, n] of Object.entries(o.loops)) a.push(`-${p} ${n}`);
+  if (o.modulo) a.push(`-m ${o.modulo}`);
+  if (o.yield) a.push('-y');
+  if (o.signal) a.push('-k');
+  if (o.sleepMs) a.push(`-s ${o.sleepMs}`);
+  if (o.release) a.push('-M');
+  if (o.disableRseq) a.push('-d');
+  if (o.disableMod) a.push(`-D ${o.disableMod}`);
+  if (o.mmCid) a.push('--mm-cid');
+  const s = o.supervisor;
+  if (s.preemptHz) a.push(`--preempt-hz ${s.preemptHz}`);
+  if (s.migrateHz) a.push(`--migrate-hz ${s.migrateHz}`);
+  if (s.signalHz) a.push(`--signal-hz ${s.signalHz}`);
+  if (s.sliceMs !== undefined) a.push(`--slice-ms ${s.sliceMs}`);
+  if (s.policy === 'periodic') a.push('--periodic');
+  if (o.broken) a.push('--broken');
+  a.push(`--seed ${o.seed}`);
+  return a.join(' ');
+}
+
+export function validate(o: ParamTestOptions): void {
+  if (!(o.test in TESTS)) throw new UsageError(`-T must be one of s, l, b, m, i, r (got '${o.test}')`);
+  const pos = (v: number, name: string, min = 1) => {
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got ${v})`);
+  };
+  pos(o.threads, '-t threads');
+  if (o.threads > 256) throw new UsageError(`-t threads must be <= 256 (got ${o.threads})`);
+  pos(o.reps, '-r reps', 0);
+  pos(o.cpus, '--cpus', 1);
+  if (o.cpus > 32) throw new UsageError(`--cpus must be <= 32 (got ${o.cpus})`);
+  pos(o.modulo, '-m', 0);
+  pos(o.sleepMs, '-s', 0);
+  pos(o.disableMod, '-D', 0);
+  for (const [p, n] of Object.entries(o.loops)) {
+    if (!/^[1-9]$/.test(p)) throw new UsageError(`injection point -${p} does not exist (1..9)`);
+    if (!Number.isInteger(n) || n < -1) throw new UsageError(`-${p} loops must be an integer >= -1 (got ${n})`);
+  }
+  if (o.broken && o.test !== 'i') throw new UsageError('--broken applies to -T i only');
+}
+
+export async function runParamTest(o: ParamTestOptions, log: (line: string) => void = () => {}): Promise<ParamTestResult> {
+  validate(o);
+  const registered = (slot: number) => !o.disableRseq && !(o.disableMod > 0 && slot % o.disableMod === 0);
+  const kernel = await Kernel.create({
+    cpus: o.cpus, threads: o.threads, seed: o.seed, register: registered, supervisor: o.supervisor,
+  });
+  const replay = replayLine(o);
+  const t0 = performance.now();
+  try {
+    const module = await kernel.load(wasmPath('param_test'), 'param_test');
+    if (o.broken) kernel.defineCriticalSection();
+    const injection: InjectionOptions = { loops: o.loops, modulo: o.modulo, yield: o.yield, signal: o.signal, sleepMs: o.sleepMs };
+    await kernel.inject(injection);
+    const test = TESTS[o.test];
+    const run = test.setup({
+      kernel, module, mode: o.mmCid ? 1 : 0, mo: o.release ? 3 : 0, reps: o.reps, yieldBetween: o.yield,
+      broken: o.broken, registered, random: prng(o.seed ^ 0x5eed), log,
+    });
+    let finished = false;
+    const workers = kernel.run<number>(module, run.fn, run.args).finally(() => { finished = true; });
+    const during = run.during?.(() => finished);
+    const [results] = await Promise.all([workers, during]);
+    const done = results.sort((a, b) => a.thread - b.thread).map((r) => r.value);
+    run.check(done);
+    const stats = kernel.stats();
+    return { ok: true, message: `${test.name}: OK`, stats, ms: performance.now() - t0, replay };
+  } catch (e) {
+    if (!(e instanceof ConsistencyError)) throw e;
+    return { ok: false, message: `${TESTS[o.test].name}: ${e.message}`, stats: kernel.stats(), ms: performance.now() - t0, replay };
+  } finally {
+    await kernel.close();
+  }
+}
