@@ -1,6 +1,8 @@
 // Worker bootstrap: one emulated thread. Instantiates every loaded module once on the shared
 // memory with this thread's record, registers rseq (unless told not to), then runs calls posted by
 // the kernel. After each call it parks (releases its vCPU), as a thread does before blocking.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Abi } from './abi.js';
 import { RseqFault } from './errors.js';
@@ -41,6 +43,19 @@ export type Reply =
   | { id: number; ok: false; error: { name: string; message: string; fault?: boolean } };
 
 const data = workerData as ThreadData;
+lowerPriority();
+
+/**
+ * The supervisor plays the timer interrupt: it must run promptly even while every core is busy
+ * with threads. Threads therefore run at a lower priority (nice 10, per thread on Linux; an
+ * unprivileged change). Elsewhere this is a no-op and injection is less punctual.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid)) setPriority(tid, 10);
+  } catch { /* not Linux */ }
+}
 const v = new SharedView(data.memory);
 const abi = data.abi;
 const kernel = new ThreadKernel(v, abi, data.plan, data.slot);

@@ -135,7 +135,7 @@ export class Kernel {
     const register = options.register ?? true;
     await Promise.all(Array.from({ length: threads }, (_, t) =>
       k.spawn(t, typeof register === 'function' ? register(t) : register)));
-    if (options.supervisor !== false) k.startSupervisor(options.supervisor ?? {});
+    if (options.supervisor !== false) await k.startSupervisor(options.supervisor ?? {});
     return k;
   }
 
@@ -164,7 +164,7 @@ export class Kernel {
     });
   }
 
-  private startSupervisor(options: SupervisorOptions): void {
+  private async startSupervisor(options: SupervisorOptions): Promise<void> {
     for (const k of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
       const x = options[k];
       if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
@@ -175,8 +175,10 @@ export class Kernel {
     const data: SupervisorData & { supervisor: true } = {
       memory: this.memory, abi: this.abi, plan: this.plan, seed: this.options.seed, options, supervisor: true,
     };
-    this.supervisorWorker = new Worker(hostFile('kernel/supervisor.js'), { workerData: data });
-    this.supervisorWorker.unref();
+    const w = new Worker(hostFile('kernel/supervisor.js'), { workerData: data });
+    this.supervisorWorker = w;
+    await new Promise<void>((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); });
+    w.unref();
   }
 
   /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */

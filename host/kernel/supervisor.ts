@@ -69,6 +69,7 @@ export function supervise(d: SupervisorData): void {
 }
 
 if (parentPort && (workerData as { supervisor?: boolean })?.supervisor) {
+  parentPort.postMessage('ready');
   supervise(workerData as SupervisorData);
   parentPort.postMessage('stopped');
 }

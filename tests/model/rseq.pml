@@ -85,7 +85,7 @@ byte commits[NTHR + 1];          /* commits each thread counted         */
 byte nfinished;                  /* threads that finished or died       */
 
 byte victim;                     /* 0 = nobody dies                      */
-bool reaped, supdone, fencedone; /* environment processes are done       */
+bool reaped;                     /* the reaper is done                   */
 byte yields;                     /* injection-point yields used          */
 
 /* ------------------------------------------------------------------ */
@@ -391,10 +391,10 @@ begin:
 /* ------------------------------------------------------------------ */
 /* post_request(c, bits): supervisor side. Set the bits (Atomics.or),   */
 /* load seq, and one CAS seq even->odd (if seq is odd the request       */
-/* merges with the pending one; no retry).                               */
+/* merges with the pending one; no retry). The first step (setting the  */
+/* bits) is done by the caller, folded with its choice of c and bits.   */
 /* ------------------------------------------------------------------ */
 inline post_request(c, bits, isfence) {
-  request[c] = request[c] | bits;
   e = seq[c];
   d_step {
     if :: EVEN(e) && seq[c] == e -> SEQBUMP(c) :: else -> skip fi;
@@ -433,22 +433,25 @@ inline pickcpu(c) {
   fi
 }
 
-/* supervisor: up to MAXREQ requests, at any time */
+/* supervisor: MAXREQ requests, each at any time (a request that comes
+ * after everything else stands for "no request") */
 proctype supervisor() {
   byte n, c, bits, e, k;
   do
   :: n < MAXREQ ->
-       pickcpu(c);
-       if
-       :: bits = PREEMPT
-       :: bits = MIGRATE
-       :: bits = SIGNAL
-       fi;
+       atomic {
+         pickcpu(c);
+         if
+         :: bits = PREEMPT
+         :: bits = MIGRATE
+         :: bits = SIGNAL
+         fi;
+         request[c] = request[c] | bits
+       }
        post_request(c, bits, false);
        n++; c = 0; bits = 0; e = 0
-  :: break
-  od;
-  supdone = true
+  :: else -> break
+  od
 }
 
 /* membarrier fence on vCPU c: request; s = seq; if s is odd, wait      */
@@ -456,20 +459,17 @@ proctype supervisor() {
 proctype fencer() {
   byte c, s, e, k;
 #ifndef NOFENCE
+  /* one fence, at any time (a fence after everything else stands for
+   * "no fence") */
+  atomic { pickcpu(c); request[c] = request[c] | FENCE };
+  post_request(c, FENCE, true);
+  s = e; e = 0;     /* seq as left/returned by the CAS */
   if
-  :: skip
-  :: pickcpu(c);
-     post_request(c, FENCE, true);
-     s = e; e = 0;     /* seq as seen by the CAS */
-     if
-     :: ODD(s) -> (seq[c] != s || owner[c] == 0)
-     :: else -> skip
-     fi;
-     fence_returned = true;
-     c = 0; s = 0
+  :: atomic { ODD(s) && (seq[c] != s || owner[c] == 0) -> fence_returned = true }
+  :: atomic { EVEN(s) -> fence_returned = true }
   fi;
+  c = 0; s = 0
 #endif
-  fencedone = true
 }
 
 /* Thread death and the reaper. Thread 1 may die at any time (the       */
@@ -480,10 +480,9 @@ proctype fencer() {
 proctype killer() {
   byte c, k, w;
 #ifndef NOKILL
-  if
-  :: skip
-  :: atomic { running[1] -> victim = 1 }
-  fi;
+  /* thread 1 dies at any time while it runs -- or never (end label) */
+end_nokill:
+  atomic { running[1] -> victim = 1 };
   if
   :: victim != 0 ->
        !alive[victim];            /* death confirmed */
@@ -516,11 +515,10 @@ proctype killer() {
          fi
        }
        release_tail(c);
-       c = 0
+       d_step { c = 0; reaped = true }
   :: else -> skip
   fi;
 #endif
-  reaped = true
 }
 
 #ifdef MONITOR
@@ -537,7 +535,7 @@ never {
 /* past its guard and pan reports an invalid end state.                 */
 proctype checker() {
   byte k, sum, total;
-  (nfinished == NTHR && reaped && supdone && fencedone);
+  (nfinished == NTHR && (victim == 0 || reaped));
   d_step {
     k = 0;
     do
