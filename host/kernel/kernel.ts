@@ -124,6 +124,18 @@ export class Kernel {
     if (!Array.isArray(topology) || topology.length !== cpus || topology.some((n) => !Number.isInteger(n) || n < 0)) {
       throw new UsageError(`options.topology must list a node (integer >= 0) for each of the ${cpus} vCPUs`);
     }
+    const sup = options.supervisor ?? {};
+    if (sup !== false) {
+      for (const key of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
+        const x = sup[key];
+        if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
+          throw new UsageError(`options.supervisor.${key} must be a finite number >= 0, got ${String(x)}`);
+        }
+      }
+      if (sup.policy !== undefined && sup.policy !== 'random' && sup.policy !== 'periodic') {
+        throw new UsageError(`options.supervisor.policy must be 'random' or 'periodic', got ${String(sup.policy)}`);
+      }
+    }
     const core = new WebAssembly.Module(await readFile(wasmPath('rseq')));
     const abi = readAbi(core);
     const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
@@ -133,9 +145,14 @@ export class Kernel {
     const k = new Kernel(memory, abi, plan, core, { ...options, seed, sig });
     k.modules.push({ id: 0, name: 'core', module: core, host: k.hostInstance(core) });
     const register = options.register ?? true;
-    await Promise.all(Array.from({ length: threads }, (_, t) =>
-      k.spawn(t, typeof register === 'function' ? register(t) : register)));
-    if (options.supervisor !== false) await k.startSupervisor(options.supervisor ?? {});
+    try {
+      if (sup !== false) await k.startSupervisor(sup);
+      await Promise.all(Array.from({ length: threads }, (_, t) =>
+        k.spawn(t, typeof register === 'function' ? register(t) : register)));
+    } catch (e) {
+      await k.close();
+      throw e;
+    }
     return k;
   }
 
@@ -165,12 +182,6 @@ export class Kernel {
   }
 
   private async startSupervisor(options: SupervisorOptions): Promise<void> {
-    for (const k of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
-      const x = options[k];
-      if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
-        throw new UsageError(`options.supervisor.${k} must be a finite number >= 0, got ${String(x)}`);
-      }
-    }
     this.view.store(this.abi.SCHED_SUPERVISOR, 1);
     const data: SupervisorData & { supervisor: true } = {
       memory: this.memory, abi: this.abi, plan: this.plan, seed: this.options.seed, options, supervisor: true,
@@ -333,6 +344,13 @@ export class Kernel {
     this.view.u8.fill(0, this.plan.poolBase, this.plan.heapBase + this.plan.heapSize);
     this.poolTop = 0;
     this.heapTop = this.plan.heapBase;
+  }
+
+  /** Sum of the i64 per-vCPU counter at `base` (plain reads; exact once its writers are parked). */
+  sumPerCpu(base: number): bigint {
+    let sum = 0n;
+    for (let c = 0; c < this.cpus; c++) sum += this.view.load64(base + c * this.plan.poolStride);
+    return sum;
   }
 
   stats(): KernelStats {

@@ -99,9 +99,9 @@ bool fencewait[NTHR + 1];/* the fence's request hit this section          */
 bool fence_returned;
 bool posted[NCPU];       /* a supervisor request is posted (bits set and
                             seq CAS attempted) and not yet consumed      */
-byte ticket[NTHR + 1];   /* FIFO: enqueue order                          */
-byte nextticket = 1;
-byte lastgrant;          /* ticket of the last grant                     */
+bool before[(NTHR + 1) * (NTHR + 1)]; /* FIFO: before[a*(NTHR+1)+b] <=>
+                            a joined the queue before b (both queued)    */
+#define BEFORE(a, b) before[(a) * (NTHR + 1) + (b)]
 
 /* The ONLY write to seq[]: +1. So seq never decreases (the assertion
  * also guards the byte against wrap-around). */
@@ -135,8 +135,14 @@ inline SEQBUMP(c) {
 #else
 #define CPUS (FREE_ODD(0) && CID_OK(0))
 #endif
+/* nobody waits while a vCPU is free (release hands off to the queue) */
+#if NCPU > 1
+#define NOIDLE (qlen == 0 || (owner[0] != 0 && owner[1] != 0))
+#else
+#define NOIDLE (qlen == 0 || owner[0] != 0)
+#endif
 
-#define INV_CHECK assert(BELIEFS && CPUS)
+#define INV_CHECK assert(BELIEFS && CPUS && NOIDLE)
 
 /* ------------------------------------------------------------------ */
 /* The scheduler lock. A locked section is modelled as an atomic block  */
@@ -181,11 +187,12 @@ inline release_body(c) {
   if
   :: qlen > 0 ->
        w = q[0];
-       assert(ticket[w] > lastgrant);   /* FIFO: grants in enqueue order */
-       lastgrant = ticket[w];
        k = 0;
        do
-       :: k + 1 < qlen -> q[k] = q[k + 1]; k++
+       :: k + 1 < qlen ->
+            assert(BEFORE(w, q[k + 1]));   /* FIFO: grant in join order */
+            BEFORE(w, q[k + 1]) = false;
+            q[k] = q[k + 1]; k++
        :: else -> break
        od;
        qlen--; q[qlen] = 0; k = 0;
@@ -233,12 +240,16 @@ inline acquire() {
     :: k < NCPU ->
          assert(ODD(seq[k]));          /* invariant: free => odd */
          owner[k] = me;
-         CIDALLOC(me);
-         cpu = k; mycpu[me] = k
+         cpu = k; mycpu[me] = k;
+         CIDALLOC(me)              /* (clobbers k) */
     :: else ->
          grant[me] = NONE;
-         q[qlen] = me; qlen++;
-         ticket[me] = nextticket; nextticket++
+         k = 0;
+         do
+         :: k < qlen -> BEFORE(q[k], me) = true; k++
+         :: else -> break
+         od;
+         q[qlen] = me; qlen++
     fi;
     k = 0;
     INV_CHECK;
@@ -381,23 +392,34 @@ begin:
     }
     release_tail(c0);
     d_step { running[me] = false; nfinished++; c0 = 0 }
-  } unless {
+  }
+#ifndef NOKILL
+  unless {
     /* death: any time, except while holding the scheduler lock */
     d_step { victim == me && lk != me ->
              alive[me] = false; phase[me] = 0; nfinished++ }
   }
+#endif
 }
 
 /* ------------------------------------------------------------------ */
 /* post_request(c, bits): supervisor side. Set the bits (Atomics.or),   */
-/* load seq, and one CAS seq even->odd (if seq is odd the request       */
-/* merges with the pending one; no retry). The first step (setting the  */
+/* then CAS seq even->odd (if seq is odd the request merges with the    */
+/* pending one). Default: the CAS is one atomic step "if even, +1"      */
+/* (= a CAS retried until it succeeds or sees odd). -DSPLIT_CAS: load   */
+/* seq, then ONE CAS attempt from that value, no retry (the cheaper     */
+/* real-world form; bigger state space). The first step (setting the    */
 /* bits) is done by the caller, folded with its choice of c and bits.   */
 /* ------------------------------------------------------------------ */
 inline post_request(c, bits, isfence) {
+#ifdef SPLIT_CAS
   e = seq[c];
   d_step {
     if :: EVEN(e) && seq[c] == e -> SEQBUMP(c) :: else -> skip fi;
+#else
+  d_step {
+    if :: EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi;
+#endif
     e = seq[c];     /* the value the CAS leaves/returns (fence uses it) */
     /* ghost bookkeeping */
     posted[c] = posted[c] || ((request[c] & bits) != 0);
@@ -497,10 +519,17 @@ end_nokill:
          if
          :: k < qlen ->
               do
-              :: k + 1 < qlen -> q[k] = q[k + 1]; k++
+              :: k + 1 < qlen ->
+                   BEFORE(victim, q[k + 1]) = false;
+                   q[k] = q[k + 1]; k++
               :: else -> break
               od;
-              qlen--; q[qlen] = 0
+              qlen--; q[qlen] = 0;
+              k = 0;
+              do   /* threads queued ahead of the victim */
+              :: k < qlen -> BEFORE(q[k], victim) = false; k++
+              :: else -> break
+              od
          :: else -> skip
          fi;
          k = 0;
@@ -525,7 +554,7 @@ end_nokill:
 /* optional: check the invariant in every state with a never claim   */
 never {
   do
-  :: (BELIEFS && CPUS)
+  :: (BELIEFS && CPUS && NOIDLE)
   :: else -> break
   od
 }

@@ -1,0 +1,23 @@
+// JSON report: { meta, results: [ { suite, impl, threads, vcpus, injectHz, opsPerSec, nsPerOp,
+// abortsPerOp, ...extra } ], targets } - everything a later report needs, nothing else.
+import { writeFile } from 'node:fs/promises';
+import { evaluateTargets, ratioOf, type TargetOutcome } from '../analysis.js';
+import type { Measurement, Meta, Result } from '../measure.js';
+
+export interface JsonReport {
+  meta: Meta;
+  results: (Result & { ratio: number | null })[];
+  targets: TargetOutcome[];
+}
+
+export function toJson(m: Measurement): JsonReport {
+  return {
+    meta: m.meta,
+    results: m.results.map((r) => ({ ...r, ratio: ratioOf(r, m.results) ?? null })),
+    targets: evaluateTargets(m.results),
+  };
+}
+
+export async function writeJson(file: string, m: Measurement): Promise<void> {
+  await writeFile(file, JSON.stringify(toJson(m), null, 2) + '\n');
+}

@@ -1,0 +1,74 @@
+// The js-api suite, run on one kernel thread (Kernel.runScript): one operation per JavaScript call,
+// timed with benchmark.js. Checks first that every case really does its operation, then measures.
+import Benchmark from 'benchmark';
+import type { ThreadContext } from '../../host/index.js';
+
+export interface JsApiOptions {
+  /** Module ids (Kernel.load handle .id) of build/bench.wasm; the core module is 0. */
+  bench: number;
+  /** Per-vCPU counter (cpu 0's address) for both rseq cases. */
+  base: number;
+  /** Byte addresses of Int32 words on their own lines: wasm atomic.add, JS Atomics.add, JS plain. */
+  atomicWord: number;
+  jsWord: number;
+  plainWord: number;
+  /** benchmark.js: seconds per case and minimum samples. */
+  maxTime: number;
+  minSamples: number;
+}
+
+export interface JsApiCaseResult { id: string; hz: number; rme: number; samples: number }
+
+interface Exports {
+  counter_inc(base: number): number;
+  atomic_inc(word: number): number;
+  nop(): void;
+  counter_sum(base: number): bigint;
+}
+
+const CHECK_CALLS = 100_000;
+
+export function jsApi(ctx: ThreadContext, o: JsApiOptions): JsApiCaseResult[] {
+  const x = ctx.exports(o.bench) as unknown as Exports;
+  const core = ctx.exports(0) as unknown as { counter_add(base: number, inc: bigint): number };
+  const i32 = new Int32Array(ctx.memory.buffer as unknown as SharedArrayBuffer);
+  const { base } = o;
+  const aw = o.atomicWord;
+  const jw = o.jsWord >> 2;
+  const pw = o.plainWord >> 2;
+
+  const cases: [string, () => void][] = [
+    ['rseq-call', () => { x.counter_inc(base); }],
+    ['rseq-core-call', () => { core.counter_add(base, 1n); }],
+    ['wasm-atomic-call', () => { x.atomic_inc(aw); }],
+    ['js-atomics', () => { Atomics.add(i32, jw, 1); }],
+    ['wasm-nop-call', () => { x.nop(); }],
+    ['js-plain', () => { i32[pw]++; }],
+  ];
+
+  // Each case must change its word by exactly one per call (and the rseq ones must commit).
+  const probe: Record<string, () => number> = {
+    'rseq-call': () => Number(x.counter_sum(base)),
+    'rseq-core-call': () => Number(x.counter_sum(base)),
+    'wasm-atomic-call': () => Atomics.load(i32, aw >> 2),
+    'js-atomics': () => Atomics.load(i32, jw),
+    'js-plain': () => Atomics.load(i32, pw),
+  };
+  for (const [id, fn] of cases) {
+    const before = probe[id]?.();
+    for (let i = 0; i < CHECK_CALLS; i++) fn();
+    if (before !== undefined && probe[id]() - before !== CHECK_CALLS) {
+      throw new Error(`js-api ${id}: ${CHECK_CALLS} calls changed the counter by ${probe[id]() - before}`);
+    }
+  }
+
+  const suite = new Benchmark.Suite('js-api');
+  for (const [id, fn] of cases) suite.add(id, fn, { maxTime: o.maxTime, minSamples: o.minSamples });
+  suite.run({ async: false });
+  const out: JsApiCaseResult[] = [];
+  suite.forEach((b: Benchmark) => {
+    if (b.error) throw new Error(`js-api ${b.name}: ${b.error.message}`);
+    out.push({ id: String(b.name), hz: b.hz, rme: b.stats.rme, samples: b.stats.sample.length });
+  });
+  return out;
+}
