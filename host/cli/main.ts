@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
+import { soak } from './soak.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
@@ -72,6 +73,19 @@ paramTest.action(async (o: Record<string, unknown>) => {
     process.exitCode = 1;
   }
 });
+
+program.command('soak')
+  .description('run the param-test matrix under random injection until time is up; exit 1 on any violation')
+  .option('--minutes <n>', 'how long', num, 1)
+  .option('--seed <n>', 'seed of the drawn configurations (replayable)', int, Date.now() % 2 ** 31)
+  .option('--cpus <n>', 'virtual CPUs', int, 2)
+  .option('--watchdog <s>', 'seconds one run may take before it counts as a deadlock', num, 120)
+  .option('-v, --verbose', 'print each run before it starts')
+  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; verbose?: boolean }) => {
+    const ok = await soak({ minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l) });
+    // A deadlocked run leaves its threads behind: exit explicitly.
+    process.exit(ok ? 0 : 1);
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -20,12 +20,19 @@ export interface InjectionActions {
   sleep(ms: number): void;
 }
 
-/** Per-thread injection state; `at(point)` is what the "inject" import calls. */
+/**
+ * Per-thread injection state; `at(point)` is what the "inject" import calls. An action inside a
+ * section forces its abort, so after acting the injector waits for the thread to commit once more
+ * before it counts passes again: `-m 1` then disturbs every operation instead of livelocking it.
+ */
 export class Injector {
   private readonly loops = new Int32Array(10);
   private passes = 0;
+  private actedAt = -1n;
   sink = 0;
-  constructor(private readonly o: InjectionOptions, private readonly act: InjectionActions) {
+  constructor(
+    private readonly o: InjectionOptions, private readonly act: InjectionActions, private readonly commits: () => bigint,
+  ) {
     for (const [k, n] of Object.entries(o.loops ?? {})) this.loops[Number(k)] = n;
   }
 
@@ -37,8 +44,11 @@ export class Injector {
   at(point: number): void {
     const n = this.loops[point];
     if (n === -1 && this.o.modulo) {
+      const committed = this.commits();
+      if (committed === this.actedAt) return;
       if (this.passes === this.o.modulo - 1) {
         this.passes = 0;
+        this.actedAt = committed;
         if (this.o.sleepMs && this.o.sleepMs > 0) this.act.sleep(this.o.sleepMs);
         if (this.o.yield) this.act.yield();
         if (this.o.signal) this.act.signal();

@@ -42,7 +42,8 @@ export class ThreadKernel {
   }
 
   setInjection(o: InjectionOptions | undefined): void {
-    this.injector = o ? new Injector(o, { yield: () => this.yieldNow(), signal: () => this.signalSelf(), sleep: (ms) => this.sleep(ms) }) : undefined;
+    const actions = { yield: () => this.yieldNow(), signal: () => this.signalSelf(), sleep: (ms: number) => this.sleep(ms) };
+    this.injector = o ? new Injector(o, actions, () => this.v.load64(this.rec + this.abi.T_COMMITS)) : undefined;
     this.v.store(this.rec + this.abi.T_INJECT, this.injector?.active ? 1 : 0);
   }
 
