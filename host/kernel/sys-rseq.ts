@@ -72,7 +72,7 @@ export function checkDescriptor(v: SharedView, abi: Abi, area: number, cs: numbe
   if (start + off < start || start + off >= size) return 'post_commit_offset overflows';
   if (abort >= size || abort < 4n) return `abort_ip 0x${abort.toString(16)} outside memory`;
   if (version !== 0) return `unknown version ${version}`;
-  if (abort - start < off) return 'abort_ip inside the critical section';
+  if (BigInt.asUintN(64, abort - start) < off) return 'abort_ip inside the critical section';
   const found = dv.getUint32(Number(abort) - 4, true);
   if (found !== sig >>> 0) {
     return `unexpected rseq signature 0x${found.toString(16)}, expecting 0x${(sig >>> 0).toString(16)}`;
