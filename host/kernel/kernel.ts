@@ -362,6 +362,16 @@ export class Kernel {
     return this.view.load(this.abi.SCHED_SUPERVISOR) === 1;
   }
 
+  /**
+   * Kill a thread (worker.terminate(): whatever it was doing, even mid-section or waiting for a
+   * vCPU). Resolves once it has exited and the kernel has reclaimed its vCPU, mm_cid and queue place.
+   */
+  async kill(slot: number): Promise<void> {
+    const t = this.thread(slot);
+    if (t.exited) return;
+    await new Promise<void>((resolve) => { t.worker.once('exit', () => setImmediate(resolve)); void t.worker.terminate(); });
+  }
+
   /** Reset a dead thread's slot so that stats and tests see a clean record. */
   clearSlot(slot: number): void {
     resetThread(this.view, this.abi, this.sched.thread(slot));

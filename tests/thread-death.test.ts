@@ -1,0 +1,40 @@
+// Thread death: a thread killed while it owns a vCPU (possibly mid-section) or while it waits for
+// one. The kernel reclaims its vCPU, mm_cid and queue place; the others go on; the per-vCPU data
+// holds exactly what was committed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Kernel, ThreadDiedError, wasmPath } from '../host/index.js';
+
+test('killing running and waiting threads mid-run loses nothing committed and blocks nobody', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 2, threads: 8, supervisor: { sliceMs: 0.5 } });
+  try {
+    const m = await k.load(wasmPath('param_test'));
+    const base = k.allocPerCpu(16);
+    const reps = 30_000_000;
+    const settled = Promise.allSettled([...Array(8).keys()].map((t) => k.runOn<number>(t, m, 'test_inc', 0, base, reps)));
+    await new Promise((r) => setTimeout(r, 30));
+    const victims = [0, 5];
+    const t0 = performance.now();
+    await Promise.all(victims.map((t) => k.kill(t)));
+    const reapMs = performance.now() - t0;
+    const results = await settled;
+    victims.forEach((t) => assert.ok(results[t].status === 'rejected' && results[t].reason instanceof ThreadDiedError));
+    const s = k.stats();
+    for (const t of victims) {
+      assert.equal(s.threads[t].state, 'dead');
+      assert.equal(s.threads[t].vcpu, -1);
+    }
+    assert.ok(s.cpus.every((c) => c.owner === -1), 'every vCPU free once all threads parked');
+    assert.equal(s.waiters, 0);
+    const survivors = results.filter((r, t) => !victims.includes(t));
+    assert.ok(survivors.every((r) => r.status === 'fulfilled' && r.value.value === reps));
+    const committedByVictims = victims.reduce((a, t) => a + s.threads[t].commits, 0);
+    assert.equal(k.sumPerCpu(base), BigInt(6 * reps + committedByVictims), 'exactly what was committed');
+    // The survivors can still run.
+    const again = await k.run(m, 'test_inc', () => [1, base, 1000], [1, 2, 3, 4, 6, 7]);
+    assert.equal(again.length, 6);
+    console.log(`reclaimed 2 killed threads in ${reapMs.toFixed(1)} ms`);
+  } finally {
+    await k.close();
+  }
+});
