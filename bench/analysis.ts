@@ -82,13 +82,19 @@ export const TARGETS: TargetDef[] = [
   {
     id: 'injection-10k', text: 'injection at 10 kHz costs <= 5% of counter throughput', target: 5, bound: 'max', unit: '%',
     eval(all) {
-      const threads = [2, 1].find((t) => find(all, 'injection', 'counter-rseq', t, 10000) && find(all, 'injection', 'counter-rseq', t, 0));
-      if (threads === undefined) return 'needs injection at 0 and 10000 Hz';
-      const a = find(all, 'injection', 'counter-rseq', threads, 10000)!;
-      const b = find(all, 'injection', 'counter-rseq', threads, 0)!;
+      const cost = (t: number) => {
+        const a = find(all, 'injection', 'counter-rseq', t, 10000);
+        const b = find(all, 'injection', 'counter-rseq', t, 0);
+        return a && b ? { pct: (1 - a.opsPerSec / b.opsPerSec) * 100, a, b } : undefined;
+      };
+      // Judged with every vCPU busy (threads = 2, or 1 if that is all that ran); 1 thread shown too.
+      const main = cost(2) ?? cost(1);
+      if (!main) return 'needs injection at 0 and 10000 Hz';
+      const one = main.a.threads !== 1 ? cost(1) : undefined;
       return {
-        measured: (1 - a.opsPerSec / b.opsPerSec) * 100,
-        detail: `${threads} threads: ${mops(a.opsPerSec)} at 10 kHz vs ${mops(b.opsPerSec)} at 0 Hz, ${a.abortsPerOp.toExponential(1)} aborts/op`,
+        measured: main.pct,
+        detail: `${main.a.threads} threads: ${mops(main.a.opsPerSec)} at 10 kHz vs ${mops(main.b.opsPerSec)} at 0 Hz, `
+          + `${main.a.abortsPerOp.toExponential(1)} aborts/op` + (one ? `; 1 thread: ${one.pct.toFixed(1)}%` : ''),
       };
     },
   },

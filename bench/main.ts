@@ -29,8 +29,8 @@ const suiteList = (v: string, prev: SuiteName[] = []) => {
 
 /** Defaults: a mid-size run (< 10 min on 2 cores) and --quick (< 2 min). */
 const PRESETS = {
-  default: { repeat: 7, sampleMs: 120, threads: [1, 2, 4, 8], injectHz: [0, 1000, 10000], jsApi: { maxTime: 1, minSamples: 10 } },
-  quick: { repeat: 5, sampleMs: 30, threads: [1, 2, 4, 8], injectHz: [0, 1000, 10000], jsApi: { maxTime: 0.25, minSamples: 5 } },
+  default: { repeat: 7, sampleMs: 200, threads: [1, 2, 4, 8], injectHz: [0, 1000, 10000], jsApi: { maxTime: 0.3, minSamples: 10, rounds: 5 } },
+  quick: { repeat: 5, sampleMs: 30, threads: [1, 2, 4, 8], injectHz: [0, 1000, 10000], jsApi: { maxTime: 0.1, minSamples: 5, rounds: 3 } },
 };
 
 interface CliOptions {
@@ -48,7 +48,7 @@ const program = new Command('wasm-rseq-bench')
   .option('--cpus <n>', `virtual CPUs (default: this machine's cores, ${defaultCpus()})`, int(1, 32))
   .option('--threads <list>', 'thread counts, comma list (default 1,2,4,8)', intList(1, 256))
   .option('--repeat <n>', 'samples per measurement, median reported (default 7, quick 5)', int(1, 1000))
-  .option('--sample-ms <ms>', 'target duration of one sample (default 120, quick 30)', int(1, 60000))
+  .option('--sample-ms <ms>', 'target duration of one sample (default 200, quick 30)', int(1, 60000))
   .option('--inject-hz <list>', 'injection suite rates, per vCPU (default 0,1000,10000)', intList(0, 1_000_000))
   .option('--slice-ms <ms>', 'supervisor time slice when threads outnumber vCPUs', int(1, 1000), 2)
   .option('--seed <n>', 'seed of the kernels', int(0, 2 ** 32 - 1), 1)

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, cpus as osCpus } from 'node:os';
 import { Kernel, wasmPath, type KernelStats } from '../host/index.js';
 import {
-  IMPLS, JS_API_BASELINE, JS_API_CASES, type BenchExports, type Env, type Impl, type Kind, type SuiteName, type Workload,
+  IMPLS, JS_API_BASELINE, JS_API_CASES, SUITES, type BenchExports, type Env, type Impl, type Kind, type SuiteName, type Workload,
 } from './suites.js';
 import type { JsApiCaseResult, JsApiOptions } from './workers/js-api.js';
 
@@ -23,8 +23,8 @@ export interface MeasureOptions {
   injectHz: number[];
   /** Supervisor time slice when threads outnumber vCPUs, ms. */
   sliceMs: number;
-  /** benchmark.js settings of the js-api suite. */
-  jsApi: { maxTime: number; minSamples: number };
+  /** benchmark.js settings of the js-api suite: seconds per case per round, samples, rounds. */
+  jsApi: { maxTime: number; minSamples: number; rounds: number };
   seed: number;
 }
 
@@ -59,7 +59,7 @@ export interface Result {
   /** Slowest and fastest sample, ops/s. */
   spread: [number, number];
   itersPerThread: number;
-  /** benchmark.js relative margin of error, % (js-api only). */
+  /** benchmark.js relative margin of error of the median round, % (js-api only; samples = rounds). */
   rme?: number;
 }
 
@@ -83,6 +83,8 @@ export interface Meta {
   seed: number;
   /** 1-minute load average when the run started: other work on the machine skews every figure. */
   loadAvg: number;
+  /** Cores' worth of CPU time other processes used during the run (machine busy time minus ours). */
+  otherLoad?: number;
   durationSec?: number;
 }
 
@@ -95,7 +97,8 @@ export interface ProgressSink {
   log(line: string): void;
 }
 
-interface Job { impl: Impl; threads: number }
+/** One round: every implementation of a suite at one thread count, sampled in turn. */
+interface Round { suite: SuiteName; impls: Impl[]; threads: number }
 interface Sample { ops: number; wallMs: number; nsPerOpThread: number; aborts: number; commits: number; preemptions: number; migrations: number; requests: number }
 
 const MAX_ITERS = 2 ** 31 - 1;
@@ -113,23 +116,37 @@ export function packageVersion(): string {
   }
 }
 
+/** CPU time all cores spent busy since boot, ms. */
+function machineBusyMs(): number {
+  return osCpus().reduce((a, c) => a + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+}
+
 export function defaultCpus(): number {
   return Math.min(32, availableParallelism());
 }
 
-/** How many progress units `o` will take (for a bar's total). */
-function plan(o: MeasureOptions): { main: Job[]; injection: Job[]; units: number } {
-  const jobs = (impls: Impl[]) => impls.flatMap((impl) => (impl.onlyThreads ?? o.threads).map((threads) => ({ impl, threads })));
-  const main = o.suites.filter((s): s is Exclude<SuiteName, 'js-api' | 'injection'> => s !== 'js-api' && s !== 'injection')
-    .flatMap((s) => jobs(IMPLS[s]));
-  const injection = o.suites.includes('injection') ? jobs(IMPLS.injection) : [];
-  const per = o.repeat + 2;
-  const units = main.length * per + injection.length * o.injectHz.length * per + (o.suites.includes('js-api') ? JS_API_CASES.length : 0);
+/** The rounds to run and how many progress units they take (for a bar's total). */
+function plan(o: MeasureOptions): { main: Round[]; injection: Round[]; units: number } {
+  const rounds = (suite: Exclude<SuiteName, 'js-api'>): Round[] => o.threads.map((threads) => ({
+    suite, threads, impls: IMPLS[suite].filter((i) => (i.onlyThreads ?? o.threads).includes(threads)),
+  })).filter((r) => r.impls.length > 0);
+  const main = o.suites.filter((s): s is Exclude<SuiteName, 'js-api' | 'injection'> => s !== 'js-api' && s !== 'injection').flatMap(rounds);
+  const injection = o.suites.includes('injection') ? rounds('injection') : [];
+  const per = (rs: Round[]) => rs.reduce((a, r) => a + r.impls.length * (o.repeat + 2), 0);
+  const units = per(main) + per(injection) * o.injectHz.length + (o.suites.includes('js-api') ? JS_API_CASES.length : 0);
   return { main, injection, units };
 }
 
+/**
+ * Measure every suite of `o`: one kernel for the plain suites and js-api, one per injection rate.
+ * Within a round the implementations are sampled in turn (sample 1 of each, then sample 2, ...),
+ * so load that drifts during the run hits them alike and the ratios stay fair. Throws CheckError
+ * as soon as a structure fails its check.
+ */
 export async function measure(o: MeasureOptions, progress: ProgressSink): Promise<Measurement> {
   const t0 = performance.now();
+  const busy0 = machineBusyMs();
+  const cpu0 = process.cpuUsage();
   const meta: Meta = {
     node: process.version, v8: process.versions.v8, cpus: availableParallelism(), cpuModel: osCpus()[0]?.model ?? 'unknown',
     vcpus: o.cpus, date: new Date().toISOString(), platform: process.platform, arch: process.arch, version: packageVersion(),
@@ -144,18 +161,27 @@ export async function measure(o: MeasureOptions, progress: ProgressSink): Promis
 
   if (main.length > 0 || o.suites.includes('js-api')) {
     await withKernel(o, maxThreads, 0, async (env) => {
-      for (const job of main) results.push(await measureJob(env, job, 0, o, progress));
+      for (const round of main) results.push(...(await measureRound(env, round, 0, o, progress)));
       if (o.suites.includes('js-api')) results.push(...(await measureJsApi(env, o, progress)));
     });
   }
-  for (const hz of o.injectHz) {
-    if (injection.length === 0) break;
+  for (const hz of injection.length > 0 ? o.injectHz : []) {
     await withKernel(o, maxThreads, hz, async (env) => {
-      for (const job of injection) results.push(await measureJob(env, job, hz, o, progress));
+      for (const round of injection) results.push(...(await measureRound(env, round, hz, o, progress)));
     });
   }
-  meta.durationSec = Math.round((performance.now() - t0) / 100) / 10;
-  return { meta, results };
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  meta.otherLoad = Math.max(0, Math.round(((machineBusyMs() - busy0 - (cpu.user + cpu.system) / 1000) / wall) * 100) / 100);
+  meta.durationSec = Math.round(wall / 100) / 10;
+  return { meta, results: order(results) };
+}
+
+/** Rows in report order: suite, implementation (as defined), injection rate, threads. */
+function order(results: Result[]): Result[] {
+  const suiteIdx = (r: Result) => SUITES.indexOf(r.suite);
+  const implIdx = (r: Result) => (r.suite === 'js-api' ? JS_API_CASES.findIndex((c) => c.id === r.impl) : IMPLS[r.suite].findIndex((i) => i.id === r.impl));
+  return [...results].sort((a, b) => suiteIdx(a) - suiteIdx(b) || a.injectHz - b.injectHz || implIdx(a) - implIdx(b) || a.threads - b.threads);
 }
 
 /** A kernel with `threads` threads, the supervisor injecting at `hz`, and build/bench.wasm loaded. */
@@ -172,28 +198,36 @@ async function withKernel(o: MeasureOptions, threads: number, hz: number, body: 
   }
 }
 
-async function measureJob(env: Env, job: Job, hz: number, o: MeasureOptions, progress: ProgressSink): Promise<Result> {
-  const { impl, threads } = job;
-  const label = `${impl.suite} ${impl.id} x${threads}${hz ? ` @${hz} Hz` : ''}`;
+async function measureRound(env: Env, round: Round, hz: number, o: MeasureOptions, progress: ProgressSink): Promise<Result[]> {
+  const { threads } = round;
+  const label = (impl: Impl) => `${impl.suite} ${impl.id} x${threads}${hz ? ` @${hz} Hz` : ''}`;
   env.k.resetAllocations();
-  const w = impl.prepare(env);
   const slots = Array.from({ length: threads }, (_, i) => i);
-  progress.step(`${label} (calibrating)`, 0);
-  const iters = await calibrate(env, w, slots, o.sampleMs);
-  progress.step(`${label} (calibrating)`, 2);
-  const samples: Sample[] = [];
-  for (let r = 0; r < o.repeat; r++) {
-    progress.step(label, 0);
-    samples.push(await sample(env, w, slots, iters));
-    progress.step(label, 1);
+  const runs = round.impls.map((impl) => ({ impl, w: impl.prepare(env), iters: 0, samples: [] as Sample[] }));
+  for (const run of runs) {
+    progress.step(`${label(run.impl)} (calibrating)`, 0);
+    run.iters = await calibrate(env, run.w, slots, o.sampleMs);
+    progress.step(`${label(run.impl)} (calibrating)`, 2);
   }
+  for (let r = 0; r < o.repeat; r++) {
+    for (const run of runs) {
+      progress.step(label(run.impl), 0);
+      run.samples.push(await sample(env, run.w, slots, run.iters));
+      progress.step(label(run.impl), 1);
+    }
+  }
+  return runs.map(({ impl, iters, samples }) => reduce(impl, threads, env.k.cpus, hz, iters, samples));
+}
+
+/** One row from an implementation's samples: the median throughput, statistics over all samples. */
+function reduce(impl: Impl, threads: number, vcpus: number, hz: number, iters: number, samples: Sample[]): Result {
   const rates = samples.map((s) => s.ops / (s.wallMs / 1000));
   const ops = samples.reduce((a, s) => a + s.ops, 0);
   const secs = samples.reduce((a, s) => a + s.wallMs, 0) / 1000;
   const opsPerSec = median(rates);
   const perOp = (f: (s: Sample) => number) => (ops > 0 ? samples.reduce((a, s) => a + f(s), 0) / ops : 0);
   return {
-    suite: impl.suite, impl: impl.id, kind: impl.kind, role: impl.role, threads, vcpus: env.k.cpus, injectHz: hz,
+    suite: impl.suite, impl: impl.id, kind: impl.kind, role: impl.role, threads, vcpus, injectHz: hz,
     opsPerSec, nsPerOp: 1e9 / opsPerSec, abortsPerOp: perOp((s) => s.aborts),
     nsPerOpThread: median(samples.map((s) => s.nsPerOpThread)), commitsPerOp: perOp((s) => s.commits),
     preemptionsPerSec: samples.reduce((a, s) => a + s.preemptions, 0) / secs,
@@ -243,7 +277,7 @@ async function measureJsApi(env: Env, o: MeasureOptions, progress: ProgressSink)
   const words = k.alloc(3 * 128, 128);
   const opts: JsApiOptions = {
     bench: env.m.id, base: k.allocPerCpu(8), atomicWord: words, jsWord: words + 128, plainWord: words + 256,
-    maxTime: o.jsApi.maxTime, minSamples: o.jsApi.minSamples,
+    maxTime: o.jsApi.maxTime, minSamples: o.jsApi.minSamples, rounds: o.jsApi.rounds,
   };
   progress.step('js-api (benchmark.js, 1 thread)', 0);
   const before = k.stats();
@@ -258,7 +292,8 @@ async function measureJsApi(env: Env, o: MeasureOptions, progress: ProgressSink)
       suite: 'js-api', impl: c.id, kind: def.kind, role: 'write', threads: 1, vcpus: k.cpus, injectHz: 0,
       opsPerSec: c.hz, nsPerOp: 1e9 / c.hz, abortsPerOp: def.kind === 'rseq' ? abortsPerOp : 0, nsPerOpThread: 1e9 / c.hz,
       preemptionsPerSec: 0, migrationsPerSec: 0, requestsPerSec: 0,
-      baseline: { impl: JS_API_BASELINE, injectHz: 0 }, samples: c.samples, spread: [c.hz, c.hz], itersPerThread: 1, rme: c.rme,
+      baseline: { impl: JS_API_BASELINE, injectHz: 0 }, samples: c.rounds.length, spread: [Math.min(...c.rounds), Math.max(...c.rounds)],
+      itersPerThread: 1, rme: c.rme,
     } satisfies Result;
   });
 }

@@ -90,7 +90,7 @@ li.PASS b:first-child { color: #1a7f37; } li.MISS b:first-child { color: #c62828
 <h1>wasm-rseq benchmarks</h1>
 <p class="meta">wasm-rseq ${esc(meta.version)} · ${esc(meta.date)} · node ${esc(meta.node)} (V8 ${esc(meta.v8)}) · ${esc(meta.platform)}/${esc(meta.arch)} ·
 ${meta.cpus} cores (${esc(meta.cpuModel)}) · ${meta.vcpus} vCPUs · threads ${meta.threads.join(', ')} · median of ${meta.repeat} samples of ~${meta.sampleMs} ms ·
-load average at start ${meta.loadAvg} · ${meta.durationSec ?? '?'} s</p>
+load average at start ${meta.loadAvg} · other processes used ${meta.otherLoad ?? '?'} cores · ${meta.durationSec ?? '?'} s</p>
 <p class="meta">ops/s = all threads' operations / wall time (first thread's start to last thread's end); ns/op = 1e9 / ops/s; ratio = ops/s relative to the suite's
 baseline at the same thread count (injection: the same implementation at 0 Hz). Solid lines are per-vCPU rseq implementations.</p>
 <h2>Targets</h2><ul>

@@ -13,6 +13,9 @@ export function renderTable(m: Measurement, color = false): string {
   out.push(`wasm-rseq ${meta.version} benchmarks  ${meta.date}`);
   out.push(`node ${meta.node} (V8 ${meta.v8}) on ${meta.platform}/${meta.arch}, ${meta.cpus} cores (${meta.cpuModel})`);
   out.push(`vCPUs ${meta.vcpus}; threads ${meta.threads.join(',')}; median of ${meta.repeat} samples of ~${meta.sampleMs} ms; time slice ${meta.sliceMs} ms; load average at start ${meta.loadAvg}`);
+  if ((meta.otherLoad ?? 0) >= 0.25) {
+    out.push(`WARNING: other processes used ${meta.otherLoad} of ${meta.cpus} cores during this run; multi-thread figures are skewed`);
+  }
   out.push('ops/s = all threads\' operations / wall time (first thread\'s start to last thread\'s end); ns/op = 1e9 / ops/s;');
   out.push('ratio = ops/s / the baseline\'s ops/s at the same thread count (> 1: faster); aborts/op from the kernel\'s statistics');
   for (const [suite, rows] of bySuite(m.results)) {

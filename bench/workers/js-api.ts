@@ -1,5 +1,6 @@
 // The js-api suite, run on one kernel thread (Kernel.runScript): one operation per JavaScript call,
-// timed with benchmark.js. Checks first that every case really does its operation, then measures.
+// timed with benchmark.js. Checks first that every case really does its operation, then measures
+// in rounds (all cases once per round) so that load drifting during the run hits every case alike.
 import Benchmark from 'benchmark';
 import type { ThreadContext } from '../../host/index.js';
 
@@ -12,12 +13,14 @@ export interface JsApiOptions {
   atomicWord: number;
   jsWord: number;
   plainWord: number;
-  /** benchmark.js: seconds per case and minimum samples. */
+  /** benchmark.js: seconds per case per round and minimum samples. */
   maxTime: number;
   minSamples: number;
+  /** Rounds of the whole suite, cases interleaved; each case reports its median round. */
+  rounds: number;
 }
 
-export interface JsApiCaseResult { id: string; hz: number; rme: number; samples: number }
+export interface JsApiCaseResult { id: string; hz: number; rme: number; samples: number; rounds: number[] }
 
 interface Exports {
   counter_inc(base: number): number;
@@ -62,13 +65,19 @@ export function jsApi(ctx: ThreadContext, o: JsApiOptions): JsApiCaseResult[] {
     }
   }
 
-  const suite = new Benchmark.Suite('js-api');
-  for (const [id, fn] of cases) suite.add(id, fn, { maxTime: o.maxTime, minSamples: o.minSamples });
-  suite.run({ async: false });
-  const out: JsApiCaseResult[] = [];
-  suite.forEach((b: Benchmark) => {
-    if (b.error) throw new Error(`js-api ${b.name}: ${b.error.message}`);
-    out.push({ id: String(b.name), hz: b.hz, rme: b.stats.rme, samples: b.stats.sample.length });
+  const byCase = new Map<string, { hz: number; rme: number; samples: number }[]>(cases.map(([id]) => [id, []]));
+  for (let r = 0; r < o.rounds; r++) {
+    const suite = new Benchmark.Suite('js-api');
+    for (const [id, fn] of cases) suite.add(id, fn, { maxTime: o.maxTime, minSamples: o.minSamples });
+    suite.run({ async: false });
+    suite.forEach((b: Benchmark) => {
+      if (b.error) throw new Error(`js-api ${b.name}: ${b.error.message}`);
+      byCase.get(String(b.name))!.push({ hz: b.hz, rme: b.stats.rme, samples: b.stats.sample.length });
+    });
+  }
+  return [...byCase].map(([id, rounds]) => {
+    const sorted = [...rounds].sort((a, b) => a.hz - b.hz);
+    const mid = sorted[(sorted.length - 1) >> 1];
+    return { id, hz: mid.hz, rme: mid.rme, samples: rounds.reduce((a, x) => a + x.samples, 0), rounds: rounds.map((x) => x.hz) };
   });
-  return out;
 }

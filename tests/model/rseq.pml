@@ -25,6 +25,23 @@
  *   BROKEN_REREQ    slow path does not self re-request      (must FAIL)
  *   BROKEN_WAKE     futex wake before the grant word store  (must FAIL,
  *                   as an invalid end state = lost wake-up)
+ *   BROKEN_FENCE    the fence returns without waiting       (must FAIL)
+ *   BROKEN_ACQ      a new owner bumps seq odd->even directly, without
+ *                   the slow path's exchange/re-check       (must FAIL)
+ *   SPLIT_CAS       request CAS as load + one CAS attempt (see below)
+ *
+ * Variants mirroring host/kernel/sched.ts as of writing (see README):
+ *   IMPL_RELEASE    release: plain load, then Atomics.add if it was even
+ *                   (races the request CAS: seq can end up EVEN on a
+ *                   free vCPU)                    (parity check FAILS)
+ *   IMPL_TOOK       new owner: exchange(request, 0), seq += 1, no
+ *                   re-check (a request merged in between is stranded
+ *                   under an even seq)            (no-stranding FAILS)
+ *   TOOK_RECHECK    with IMPL_TOOK: re-request like stay() (passes)
+ *   NO_PARITY       drop the parity assertions (checks that the data
+ *                   properties survive IMPL_RELEASE)
+ *   DIE_LOCKED      a thread may also die while holding the scheduler
+ *                   lock, as worker.terminate() allows (deadlock: FAILS)
  *
  * Every check is an assert() or an invalid end state (deadlock), so a
  * plain safety run (pan without -E) checks everything; the non-progress
@@ -111,13 +128,32 @@ inline SEQBUMP(c) {
 }
 
 
+/* Parity assertions (free => odd, the new owner / acknowledger finds an
+ * odd seq). -DNO_PARITY drops them, to see whether a variant that breaks
+ * the parity invariant (IMPL_RELEASE) also breaks the data properties. */
+#ifdef NO_PARITY
+#define PARITY(x) true
+#else
+#define PARITY(x) (x)
+#endif
+
+/* IMPL_RELEASE: the release's "if seq even, seq += 1" is a plain load
+ * then an atomic add (host/kernel/sched.ts releaseLocked), so a request
+ * CAS can land in between. RELEASE_LOAD ends the locked atomic block
+ * after the load (the lock is still held) and opens the next one. */
+#ifdef IMPL_RELEASE
+#define RELEASE_LOAD(c) e2 = seq[c] }; atomic {
+#else
+#define RELEASE_LOAD(c) skip;
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Invariants: asserted (INV_CHECK) after every step that changes owner[],
  * mycpu[], seq[] or mm_cids -- i.e. in every reachable state. -DMONITOR
  * adds an equivalent never claim evaluated in every state.            */
 /* ------------------------------------------------------------------ */
 #define BELIEF_OK(t) (!alive[t] || mycpu[t] == NONE || owner[mycpu[t]] == t)
-#define FREE_ODD(c)  (owner[c] != 0 || ODD(seq[c]))
+#define FREE_ODD(c)  (owner[c] != 0 || PARITY(ODD(seq[c])))
 #define CID_OK(c)    (owner[c] == 0 || (cid[owner[c]] < NCPU && (cidmask & (1 << cid[owner[c]])) != 0))
 
 #if NTHR > 2
@@ -180,8 +216,11 @@ inline CIDFREE(t) {
 /* ------------------------------------------------------------------ */
 inline release_body(c) {
   assert(lk != 0 && owner[c] != 0);
-#ifndef BROKEN_RELEASE
-  if :: EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi;
+#if defined(IMPL_RELEASE)
+  if :: EVEN(e2) -> SEQBUMP(c) :: else -> skip fi;   /* Atomics.add */
+  e2 = 0;
+#elif !defined(BROKEN_RELEASE)
+  if :: EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi;  /* CAS even->odd */
 #endif
   CIDFREE(owner[c]);
   if
@@ -238,7 +277,7 @@ inline acquire() {
     od;
     if
     :: k < NCPU ->
-         assert(ODD(seq[k]));          /* invariant: free => odd */
+         assert(PARITY(ODD(seq[k])));  /* invariant: free => odd */
          owner[k] = me;
          cpu = k; mycpu[me] = k;
          CIDALLOC(me)              /* (clobbers k) */
@@ -268,7 +307,28 @@ inline acquire() {
           !sleeping[me]                                          /* until woken */
        od
   :: else -> skip
-  fi
+  fi;
+#ifdef IMPL_TOOK
+  /* host/kernel/sched.ts took(): drop the pending request bits, then
+   * seq += 1 (odd -> even) -- with no re-check afterwards unless
+   * TOOK_RECHECK (then it re-requests like stay()/acknowledge()). */
+  atomic {   /* (atomic: the wait loop's exit jumps here) */
+    r = request[cpu]; request[cpu] = 0;
+    if :: r != 0 -> posted[cpu] = false :: else -> skip fi;
+    r = 0
+  }
+  atomic { assert(PARITY(ODD(seq[cpu])) && owner[cpu] == me); SEQBUMP(cpu) }
+#ifdef TOOK_RECHECK
+  d_step { if :: request[cpu] != 0 && EVEN(seq[cpu]) -> SEQBUMP(cpu) :: else -> skip fi }
+#endif
+#endif
+#ifdef BROKEN_ACQ
+  /* the new owner bumps seq odd -> even at once, without exchanging the
+   * request bits (or re-checking them): a request merged while the vCPU
+   * was changing hands stays pending under an even seq */
+  atomic { assert(ODD(seq[cpu]) && owner[cpu] == me); SEQBUMP(cpu) }
+#endif
+  skip
 }
 
 /* ------------------------------------------------------------------ */
@@ -276,7 +336,11 @@ inline acquire() {
 /* re-requests itself if new bits arrived meanwhile (no lost request).  */
 /* ------------------------------------------------------------------ */
 inline stay(c) {
+#ifdef NO_PARITY
+  d_step { assert(owner[c] == me); if :: ODD(seq[c]) -> SEQBUMP(c) :: else -> skip fi }
+#else
   d_step { assert(ODD(seq[c]) && owner[c] == me); SEQBUMP(c) }
+#endif
 #ifndef BROKEN_REREQ
   d_step { if :: request[c] != 0 && EVEN(seq[c]) -> SEQBUMP(c) :: else -> skip fi }
 #endif
@@ -295,19 +359,21 @@ inline slowpath(c) {
   }
   if
   :: (r & MIGRATE) != 0 ->
-       atomic { TAKE_LOCK(me); r = 0; cpu = NONE; mycpu[me] = NONE; release_body(c) }
+       atomic { TAKE_LOCK(me); r = 0; cpu = NONE; mycpu[me] = NONE; RELEASE_LOAD(c) release_body(c) }
        release_tail(c);
        acquire()
   :: (r & MIGRATE) == 0 && (r & PREEMPT) != 0 ->
        atomic {
          TAKE_LOCK(me); r = 0;
          if
-         :: qlen > 0 -> cpu = NONE; mycpu[me] = NONE; release_body(c)
+         :: qlen > 0 -> cpu = NONE; mycpu[me] = NONE   /* keep the lock */
          :: else -> lk = 0
          fi
        }
        if
-       :: cpu == NONE -> release_tail(c); acquire()
+       :: cpu == NONE ->
+            atomic { RELEASE_LOAD(c) release_body(c) }
+            release_tail(c); acquire()
        :: else -> stay(c)
        fi
   :: (r & (MIGRATE | PREEMPT)) == 0 ->
@@ -321,7 +387,7 @@ inline slowpath(c) {
 /* the scheduler lock.                                                   */
 /* ------------------------------------------------------------------ */
 proctype thread(byte me) {
-  byte c0, s0, d, r, k, w, done;
+  byte c0, s0, d, r, k, w, e2, done;
   byte cpu = NONE;   /* the vCPU this thread believes it owns (mirrored
                         in mycpu[me] for the invariants) */
   {
@@ -356,7 +422,7 @@ begin:
        /* injection point: the owner may yield its vCPU mid-section */
        if
        :: atomic { yields < MAXYIELD && lk == 0 -> lk = me;
-            yields++; cpu = NONE; mycpu[me] = NONE; release_body(c0) }
+            yields++; cpu = NONE; mycpu[me] = NONE; RELEASE_LOAD(c0) release_body(c0) }
           release_tail(c0);
           acquire()
        :: skip
@@ -369,8 +435,9 @@ begin:
        :: d_step { seq[c0] == s0 -> phase[me] = 2 }
        fi;
 #endif
-       /* the single committing store */
-       d_step {
+       /* the single committing store (atomic, not d_step: with -DBROKEN
+        * the yield's exits jump straight here) */
+       atomic {
          assert(owner[c0] == me);                   /* store by the owner */
          assert(cpu == c0 && mycpu[me] == c0);
          assert(!stale[me]);                        /* no commit after a request */
@@ -388,6 +455,7 @@ begin:
       c0 = cpu;
       assert(c0 != NONE);
       cpu = NONE; mycpu[me] = NONE;
+      RELEASE_LOAD(c0)
       release_body(c0)
     }
     release_tail(c0);
@@ -395,8 +463,14 @@ begin:
   }
 #ifndef NOKILL
   unless {
-    /* death: any time, except while holding the scheduler lock */
+    /* death: any time, except while holding the scheduler lock (unless
+     * DIE_LOCKED: worker.terminate() can hit a thread inside a locked
+     * section; the reaper then waits for the lock forever) */
+#ifdef DIE_LOCKED
+    d_step { victim == me ->
+#else
     d_step { victim == me && lk != me ->
+#endif
              alive[me] = false; phase[me] = 0; nfinished++ }
   }
 #endif
@@ -486,10 +560,14 @@ proctype fencer() {
   atomic { pickcpu(c); request[c] = request[c] | FENCE };
   post_request(c, FENCE, true);
   s = e; e = 0;     /* seq as left/returned by the CAS */
+#ifdef BROKEN_FENCE
+  fence_returned = true;     /* returns without waiting */
+#else
   if
   :: atomic { ODD(s) && (seq[c] != s || owner[c] == 0) -> fence_returned = true }
   :: atomic { EVEN(s) -> fence_returned = true }
   fi;
+#endif
   c = 0; s = 0
 #endif
 }
@@ -500,7 +578,7 @@ proctype fencer() {
 /* queue, then release the vCPU it owns (held, or granted while it      */
 /* waited -- a thread owns at most one).                                 */
 proctype killer() {
-  byte c, k, w;
+  byte c, k, w, e2;
 #ifndef NOKILL
   /* thread 1 dies at any time while it runs -- or never (end label) */
 end_nokill:
@@ -538,12 +616,14 @@ end_nokill:
          :: c < NCPU && owner[c] != victim -> c++
          :: else -> break
          od;
-         if
-         :: c < NCPU -> release_body(c)
-         :: else -> w = 0
-         fi
+         if :: c >= NCPU -> lk = 0 :: else -> skip fi   /* nothing owned */
        }
-       release_tail(c);
+       if
+       :: c < NCPU ->
+            atomic { RELEASE_LOAD(c) release_body(c) }
+            release_tail(c)
+       :: else -> skip
+       fi;
        d_step { c = 0; reaped = true }
   :: else -> skip
   fi;
@@ -569,7 +649,7 @@ proctype checker() {
     k = 0;
     do
     :: k < NCPU ->
-         assert(owner[k] == 0 && ODD(seq[k]));
+         assert(owner[k] == 0 && PARITY(ODD(seq[k])));
          sum = sum + data[k]; k++
     :: else -> break
     od;
