@@ -23,13 +23,13 @@ import {
 } from "./abi";
 import {
   rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on,
-  rseq_mismatch, rseq_unchanged,
+  rseq_mismatch, rseq_seqp, rseq_unchanged,
 } from "./rseq";
 
 /** Nothing was stored: report "compare failed" only if the value read was the owner's. */
 // @ts-ignore: decorator
-@inline function cmpfail(token: u64): i32 {
-  return rseq_unchanged(token) ? 1 : rseq_abort();
+@inline function cmpfail(seqp: usize, s0: u32): i32 {
+  return rseq_unchanged(seqp, s0) ? 1 : rseq_abort();
 }
 
 // @ts-ignore: decorator
@@ -42,16 +42,17 @@ import {
 @inline export function rseq_load_cbne_store<T>(mode: i32, v: usize, expect: T, newv: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
   rseq_inject(inj, 3);
-  if (cur != expect) return cmpfail(tok);
+  if (cur != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   store<T>(v, newv);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -61,14 +62,15 @@ import {
 @inline export function rseq_load_add_store<T>(mode: i32, v: usize, count: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_ADD_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_ADD_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
   rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   store<T>(v, cur + count);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -80,19 +82,20 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const r = load<usize>(v);
   rseq_inject(inj, 3);
-  if (r == expectnot) return cmpfail(tok);
+  if (r == expectnot) return cmpfail(seqp, s0);
   rseq_inject(inj, 4);
   store<usize>(load_to, r);
   const next = load<usize>(r + voffp);
   rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   store<usize>(v, next);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -102,8 +105,9 @@ import {
 @inline export function rseq_load_add_load_load_add_store<T>(mode: i32, ptr: usize, off: usize, inc: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
@@ -111,7 +115,7 @@ import {
   rseq_inject(inj, 3);
   const cur = load<T>(p);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   store<T>(p, cur + inc);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -123,16 +127,17 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
-  if (load<T>(v) != expect) return cmpfail(tok);
+  if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
-  if (load<T>(v2) != expect2) return cmpfail(tok);
+  if (load<T>(v2) != expect2) return cmpfail(seqp, s0);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   store<T>(v, newv);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -144,16 +149,17 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
-  if (load<T>(v) != expect) return cmpfail(tok);
+  if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   store<T>(v2, newv2);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   commit<T>(mo, v, newv);
   rseq_inject(inj, 6);
   return rseq_committed();
@@ -165,16 +171,17 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const tok = rseq_begin(rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
-  if (tok == 0) return rseq_mismatch();
+  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
+  if (s0 & 1) return rseq_mismatch();
+  const seqp = rseq_seqp();
   rseq_inject(inj, 1); rseq_inject(inj, 8);
   if (rseq_current(mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
-  if (load<T>(v) != expect) return cmpfail(tok);
+  if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   memory.copy(dst, src, len);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(tok)) return rseq_abort();
+  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
   commit<T>(mo, v, newv);
   rseq_inject(inj, 6);
   return rseq_committed();

@@ -40,10 +40,15 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
   return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID);
 }
 
-/** Whether injection points are live for this thread (read once per section). */
+/**
+ * Whether injection points are live for this thread (read once per section). Only modules whose
+ * entry declares `@global const RSEQ_INJECT = true` have injection points at all (param_test does);
+ * in every other build they compile to nothing, as librseq's RSEQ_INJECT_* macros do.
+ */
 // @ts-ignore: decorator
 @inline export function rseq_inject_on(): bool {
-  return load<i32>(THREAD, T_INJECT) != 0;
+  if (isDefined(RSEQ_INJECT)) return load<i32>(THREAD, T_INJECT) != 0;
+  return false;
 }
 
 // @ts-ignore: decorator
@@ -51,30 +56,44 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
   if (on) rseq_inject_at(point);
 }
 
-/**
- * Begin a critical section described by descriptor `cs`: make sure this thread owns a vCPU whose
- * sequence word carries no request, then publish `cs` in rseq_cs. Returns a token (the sequence
- * snapshot in the high half, the sequence word's address in the low half), or 0 when the thread is
- * not registered (every section of an unregistered thread aborts).
- */
-// @ts-ignore: decorator
-@inline export function rseq_begin(cs: usize): u64 {
-  let seqp = load<usize>(THREAD, T_SEQP);
-  let s0: u32 = 1;
-  if (seqp != 0) s0 = atomic.load<u32>(seqp);
-  while (s0 & 1) {
-    if (rseq_slow(SLOW_BEGIN) < 0) return 0;
-    seqp = load<usize>(THREAD, T_SEQP);
-    s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
+/** The slow half of rseq_begin: acquire a vCPU / act on requests until the snapshot is even. */
+function rseq_begin_slow(): u32 {
+  while (true) {
+    if (rseq_slow(SLOW_BEGIN) < 0) return 1;
+    const seqp = load<usize>(THREAD, T_SEQP);
+    const s = seqp != 0 ? atomic.load<u32>(seqp) : 1;
+    if ((s & 1) == 0) return s;
   }
-  store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
-  return (<u64>s0 << 32) | <u64>seqp;
 }
 
-/** The commit check: true while nothing happened to this thread's vCPU since `token` was taken. */
+/**
+ * Begin a critical section described by descriptor `cs`: make sure this thread owns a vCPU whose
+ * sequence word carries no request, then publish `cs` in rseq_cs. Returns the (even) sequence
+ * snapshot, or 1 when the thread is not registered (every section of an unregistered thread
+ * aborts). Take rseq_seqp() right after it, before any injection point.
+ */
 // @ts-ignore: decorator
-@inline export function rseq_unchanged(token: u64): bool {
-  return atomic.load<u32>(<usize>(<u32>token)) == <u32>(token >> 32);
+@inline export function rseq_begin(cs: usize): u32 {
+  const seqp = load<usize>(THREAD, T_SEQP);
+  let s0: u32 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
+  if (s0 & 1) {
+    s0 = rseq_begin_slow();
+    if (s0 & 1) return s0;
+  }
+  store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
+  return s0;
+}
+
+/** Address of the sequence word of the vCPU this section began on. */
+// @ts-ignore: decorator
+@inline export function rseq_seqp(): usize {
+  return load<usize>(THREAD, T_SEQP);
+}
+
+/** The commit check: true while nothing happened to the section's vCPU since rseq_begin returned s0. */
+// @ts-ignore: decorator
+@inline export function rseq_unchanged(seqp: usize, s0: u32): bool {
+  return atomic.load<u32>(seqp) == s0;
 }
 
 /** Account a committed section (after its single committing store). Returns 0. */

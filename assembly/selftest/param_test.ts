@@ -1,3 +1,6 @@
+// @ts-ignore: decorator
+@global const RSEQ_INJECT: bool = true;
+
 // The worker loops of `wasm-rseq param-test` (the kernel selftest's param_test.c): each runs `reps`
 // iterations of one test on this thread and returns what the host needs for its exact check.
 import { NODE_DATA } from "../percpu/list";
@@ -10,7 +13,7 @@ import { percpu_lock, percpu_unlock } from "../percpu/spinlock";
 import { rseq_load_add_load_load_add_store } from "../ops";
 import {
   THREAD, rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on, rseq_mismatch,
-  rseq_unchanged,
+  rseq_seqp, rseq_unchanged,
 } from "../rseq";
 import { CSID_USER_FIRST, T_SCRATCH } from "../abi";
 
@@ -99,13 +102,14 @@ export function test_inc_broken(mode: i32, base: usize, reps: i32): i32 {
     while (true) {
       const cpu = rseq_current(mode);
       const inj = rseq_inject_on();
-      const tok = rseq_begin(rseq_desc(CSID_USER_FIRST));
-      if (tok == 0) return i;
+      const s0 = rseq_begin(rseq_desc(CSID_USER_FIRST));
+      if (s0 & 1) return i;
+      const seqp = rseq_seqp();
       if (rseq_current(mode) != cpu) { rseq_mismatch(); continue; }
       const p = percpu_ptr(base, cpu);
       store<i64>(p, load<i64>(p) + 1);          // first visible store: the bug
       rseq_inject(inj, 7);
-      if (!rseq_unchanged(tok)) { rseq_abort(); continue; }
+      if (!rseq_unchanged(seqp, s0)) { rseq_abort(); continue; }
       store<i64>(p + 8, load<i64>(p + 8) + 1);  // second store, "the commit"
       rseq_committed();
       break;
