@@ -12,8 +12,9 @@ const CPUS = 2;
 const THREADS = 6 * CPUS;
 const INJECTIONS: [string, Partial<ParamTestOptions>][] = [
   ['none', {}],
-  ['-1 10000 (loop before rseq_cs)', { loops: { 1: 10000 } }],
-  ['-4 5000 (loop inside)', { loops: { 4: 5000 } }],
+  // Loops only widen the window: the supervisor's requests are what land in it.
+  ['-1 10000 (loop after begin)', { loops: { 1: 10000 }, supervisor: { preemptHz: 2000 } }],
+  ['-4 5000 (loop inside)', { loops: { 4: 5000 }, supervisor: { preemptHz: 2000 } }],
   ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true }],
   ['-8 -1 -m 2 -k (signal)', { loops: { 8: -1 }, modulo: 2, signal: true }],
   ['-9 -1 -m 1 -s 1 (sleep)', { loops: { 9: -1 }, modulo: 1, sleepMs: 1, reps: 60 }],
