@@ -20,8 +20,10 @@ import { verifyModule } from './verify.js';
 export interface KernelOptions {
   /** Virtual CPUs (default: the machine's cores). At most 32. */
   cpus?: number;
-  /** Worker threads (default: cpus). At most 256. */
+  /** Worker threads (default: cpus). At most 256 with poolSlots. */
   threads?: number;
+  /** Extra thread slots, not started, for piscina pool workers (createPool). Default 0. */
+  poolSlots?: number;
   /** NUMA nodes; vCPUs are split into contiguous blocks (default 1). */
   nodes?: number;
   /** Explicit node of each vCPU (overrides `nodes`). */
@@ -96,6 +98,8 @@ export class Kernel {
   private readonly modules: { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }[] = [];
   private supervisorWorker?: Worker;
   private readonly dataRanges: [number, number][] = [];
+  private readonly killing = new Set<number>();
+  private kills: Promise<void> = Promise.resolve();
   private heapTop: number;
   private poolTop = 0;
   private nextDesc: number;
@@ -115,7 +119,8 @@ export class Kernel {
   static async create(options: KernelOptions = {}): Promise<Kernel> {
     if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
     const cpus = int(options.cpus ?? Math.min(32, availableParallelism()), 'cpus', 1, 32);
-    const threads = int(options.threads ?? cpus, 'threads', 1, 256);
+    const threads = int(options.threads ?? cpus, 'threads', 0, 256);
+    const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, 256 - threads);
     const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);
     const poolStride = int(options.poolStride ?? 65536, 'poolStride', 4096, 1 << 20);
     if ((poolStride & (poolStride - 1)) !== 0) throw new UsageError(`options.poolStride must be a power of two, got ${poolStride}`);
@@ -139,7 +144,7 @@ export class Kernel {
     const core = new WebAssembly.Module(await readFile(wasmPath('rseq')));
     const abi = readAbi(core);
     const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
-    const plan = planMemory(abi, { cpus, threads, nodes: Math.max(...topology) + 1, poolStride });
+    const plan = planMemory(abi, { cpus, threads: threads + poolSlots, nodes: Math.max(...topology) + 1, poolStride });
     const memory = createSharedMemory(plan);
     initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
     const k = new Kernel(memory, abi, plan, core, { ...options, seed, sig });
@@ -167,13 +172,18 @@ export class Kernel {
     });
   }
 
-  private async spawn(slot: number, register: boolean): Promise<void> {
-    const data: ThreadData = {
+  /** What a thread needs to run on this kernel (slot -1: it claims a free pool slot itself). */
+  threadData(slot: number, register: boolean): ThreadData {
+    return {
       memory: this.memory, abi: this.abi, plan: this.plan, slot, register, sig: this.options.sig,
       modules: this.modules.map(({ id, module }) => ({ id, module })),
     };
+  }
+
+  private async spawn(slot: number, register: boolean): Promise<void> {
+    const data = this.threadData(slot, register);
     const worker = new Worker(hostFile('thread.js'), { workerData: data });
-    const handle = new ThreadHandle(slot, worker, (t) => this.reap(t));
+    const handle = new ThreadHandle(slot, worker, (t) => this.reap(t.slot));
     this.threads[slot] = handle;
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
@@ -193,16 +203,21 @@ export class Kernel {
   }
 
   /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */
-  private reap(t: ThreadHandle): void {
-    const { view: v, abi } = this;
-    const rec = this.sched.thread(t.slot);
+  reap(slot: number): void {
+    if (this.killing.has(slot)) return;
     this.sched.lock();
-    this.sched.unqueue(t.slot);
+    this.reapLocked(slot);
+    this.sched.unlock();
+  }
+
+  private reapLocked(slot: number): void {
+    const { view: v, abi } = this;
+    const rec = this.sched.thread(slot);
+    this.sched.unqueue(slot);
     const granted = Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
-    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(t.slot);
+    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(slot);
     v.store(rec + abi.T_SEQP, 0);
     v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
-    this.sched.unlock();
   }
 
   private thread(slot: number): ThreadHandle {
@@ -368,8 +383,25 @@ export class Kernel {
    */
   async kill(slot: number): Promise<void> {
     const t = this.thread(slot);
+    // One kill at a time: the main thread holds the scheduler lock across each.
+    const done = this.kills.then(() => this.killNow(t));
+    this.kills = done.catch(() => {});
+    return done;
+  }
+
+  private async killNow(t: ThreadHandle): Promise<void> {
+    const slot = t.slot;
     if (t.exited) return;
-    await new Promise<void>((resolve) => { t.worker.once('exit', () => setImmediate(resolve)); void t.worker.terminate(); });
+    // Hold the scheduler lock across the kill so the thread cannot die inside a locked section.
+    this.killing.add(slot);
+    this.sched.lock();
+    try {
+      await new Promise<void>((resolve) => { t.worker.once('exit', () => resolve()); void t.worker.terminate(); });
+      this.reapLocked(slot);
+    } finally {
+      this.sched.unlock();
+      this.killing.delete(slot);
+    }
   }
 
   /** Reset a dead thread's slot so that stats and tests see a clean record. */

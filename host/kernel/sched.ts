@@ -106,8 +106,7 @@ export class Sched {
     const c = v.load(tr + abi.T_VCPU);
     if (c < 0) return -1;
     const cr = this.cpu(c);
-    const seq = v.load(cr + abi.CPU_SEQ);
-    if ((seq & 1) === 0) v.add(cr + abi.CPU_SEQ, 1);
+    this.makeOdd(c);
     const cid = v.load(tr + abi.T_CID);
     if (cid >= 0) v.store(abi.SCHED_CID_MAP, v.load(abi.SCHED_CID_MAP) & ~(1 << cid));
     v.store(tr + abi.T_LAST_CID, cid);
@@ -124,6 +123,14 @@ export class Sched {
     }
     Atomics.notify(v.i32, (cr + abi.CPU_SEQ) >> 2);
     return c;
+  }
+
+  /** Sequence even -> odd unless a request already made it odd (a CAS: it races the supervisor's). */
+  private makeOdd(c: number): void {
+    const i = this.seqAddr(c) >> 2;
+    for (let s = Atomics.load(this.v.i32, i); (s & 1) === 0; s = Atomics.load(this.v.i32, i)) {
+      if (Atomics.compareExchange(this.v.i32, i, s, s + 1) === s) return;
+    }
   }
 
   private freeCpu(prefer: number, avoid: number): number {
@@ -213,6 +220,8 @@ export class Sched {
     v.add(cr + abi.CPU_SEQ, 1);
     v.store(cr + abi.CPU_SINCE, this.tick());
     Atomics.notify(v.i32, (cr + abi.CPU_SEQ) >> 2);
+    // A request that merged into the odd sequence after the exchange must not be stranded.
+    if (v.load(cr + abi.CPU_REQUEST) !== 0) this.request(c, 0);
   }
 
   /**

@@ -25,14 +25,6 @@ SPIN=${SPIN:-spin}
 CC=${CC:-gcc}
 MEMLIM=${PAN_MEMLIM:-2048}
 
-if ! command -v "$SPIN" >/dev/null 2>&1; then
-  echo "run.sh: '$SPIN' not found -- install SPIN: apt-get install -y spin" >&2
-  exit 2
-fi
-if ! command -v "$CC" >/dev/null 2>&1; then
-  echo "run.sh: C compiler '$CC' not found (needed to build pan)" >&2
-  exit 2
-fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rseq-model.XXXXXX")
 if [ "${KEEP:-}" = 1 ]; then
@@ -43,6 +35,17 @@ fi
 
 # cases.txt rows: name tier expect flags...
 cases() { grep -v '^[[:space:]]*\(#\|$\)' "$here/cases.txt"; }
+
+if [ "${1:-}" = list ]; then cases; exit 0; fi
+
+if ! command -v "$SPIN" >/dev/null 2>&1; then
+  echo "run.sh: '$SPIN' not found -- install SPIN: apt-get install -y spin" >&2
+  exit 2
+fi
+if ! command -v "$CC" >/dev/null 2>&1; then
+  echo "run.sh: C compiler '$CC' not found (needed to build pan)" >&2
+  exit 2
+fi
 
 failures=0
 
