@@ -164,6 +164,22 @@ export class Kernel {
   get cpus(): number { return this.plan.cpus; }
   get nrThreads(): number { return this.plan.threads; }
 
+  /** Thread slots not started by the kernel, for pool workers. */
+  get poolSlots(): number[] {
+    return Array.from({ length: this.plan.threads - this.threads.length }, (_, i) => this.threads.length + i);
+  }
+
+  /** A pool worker (piscina threadId `pid`) is gone: reap its slot and free it for a replacement. */
+  reapPoolWorker(pid: number): void {
+    for (const slot of this.poolSlots) {
+      const rec = this.sched.thread(slot);
+      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE && this.view.load(rec + this.abi.T_PID) === pid) {
+        this.reap(slot);
+        this.clearSlot(slot);
+      }
+    }
+  }
+
   private hostInstance(module: WebAssembly.Module): WebAssembly.Instance {
     const never = () => { throw new Error('critical sections do not run on the main thread'); };
     return new WebAssembly.Instance(module, {

@@ -1,0 +1,82 @@
+// What makes a worker an emulated thread, shared by the kernel's own threads (thread.ts) and
+// piscina pool workers (pool-worker.ts): its record, its instances of every loaded module with the
+// kernel's imports, its rseq registration, and the context scripts and pool tasks receive.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { Abi } from './abi.js';
+import { ThreadKernel } from './kernel/thread-kernel.js';
+import { SharedView, type MemoryPlan } from './memory.js';
+
+export interface ThreadData {
+  memory: WebAssembly.Memory;
+  abi: Abi;
+  plan: MemoryPlan;
+  /** This thread's slot, or -1 for a pool worker that claims a free slot itself. */
+  slot: number;
+  register: boolean;
+  sig: number;
+  modules: { id: number; module: WebAssembly.Module }[];
+}
+
+/** What a script run on a kernel thread (Kernel.runScript) or a pool task receives first. */
+export interface ThreadContext {
+  readonly slot: number;
+  readonly memory: WebAssembly.Memory;
+  /** The exports of loaded module `id` as instantiated on this thread (0 = core). */
+  exports(id: number): WebAssembly.Exports;
+  /** Release this thread's vCPU (before blocking; done automatically after the script or task). */
+  park(): void;
+}
+
+/**
+ * The supervisor plays the timer interrupt: it must run promptly even while every core is busy
+ * with threads. Threads therefore run at a lower priority (nice 10, per thread on Linux; an
+ * unprivileged change). Elsewhere this is a no-op and injection is less punctual.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid)) setPriority(tid, 10);
+  } catch { /* not Linux */ }
+}
+
+export class ThreadRuntime {
+  readonly view: SharedView;
+  readonly abi: Abi;
+  readonly kernel: ThreadKernel;
+  readonly instances = new Map<number, WebAssembly.Instance>();
+  readonly context: ThreadContext;
+  private readonly env: WebAssembly.ModuleImports;
+
+  /** `slot` must already be this thread's (claimed by the pool worker, or given by the kernel). */
+  constructor(data: ThreadData, slot = data.slot, pid = 0) {
+    lowerPriority();
+    this.view = new SharedView(data.memory);
+    this.abi = data.abi;
+    this.kernel = new ThreadKernel(this.view, this.abi, data.plan, slot);
+    this.env = { memory: data.memory, abort: () => { throw new Error('abort() called in wasm'); } };
+    for (const m of data.modules) this.load(m.id, m.module);
+    const rec = this.kernel.rec;
+    this.view.store(rec + this.abi.T_PID, pid);
+    this.view.store(rec + this.abi.T_STATE, this.abi.THREAD_LIVE);
+    if (data.register) {
+      const ret = this.kernel.sysRseq(rec, this.abi.RSEQ_FEATURE_SIZE, 0, data.sig);
+      if (ret !== 0) throw new Error(`thread ${slot}: rseq registration failed (${ret})`);
+    }
+    const instances = this.instances;
+    this.context = {
+      slot,
+      memory: data.memory,
+      exports(id: number) {
+        const inst = instances.get(id);
+        if (!inst) throw new RangeError(`no module ${id} loaded on thread ${slot}`);
+        return inst.exports;
+      },
+      park: () => this.kernel.park(),
+    };
+  }
+
+  load(id: number, module: WebAssembly.Module): void {
+    this.instances.set(id, new WebAssembly.Instance(module, { env: this.env, 'wasm-rseq@1': this.kernel.imports() }));
+  }
+}
