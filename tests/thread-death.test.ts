@@ -38,3 +38,46 @@ test('killing running and waiting threads mid-run loses nothing committed and bl
     await k.close();
   }
 });
+
+test('supervisor death: reported, and the threads go on without it', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 2, threads: 6, supervisor: { sliceMs: 1, preemptHz: 2000 } });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const m = await k.load(wasmPath('param_test'));
+    const base = k.allocPerCpu(16);
+    assert.equal(k.supervised, true);
+    await k.crashSupervisor();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(k.supervised, false);
+    assert.match(String(k.supervisorFailure), /supervisor exited/);
+    assert.ok(warnings.some((w) => /supervisor died/.test(w)), 'a warning was emitted');
+    const res = await k.run(m, 'test_inc', () => [0, base, 50_000]);
+    assert.ok(res.every((r) => r.value === 50_000));
+    assert.equal(k.sumPerCpu(base), 300_000n);
+  } finally {
+    process.off('warning', onWarning);
+    await k.close();
+  }
+});
+
+test('a thread whose script throws goes on; one that calls process.exit is reaped', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 2, threads: 3, supervisor: false });
+  try {
+    const m = await k.load(wasmPath('param_test'));
+    const base = k.allocPerCpu(16);
+    const script = new URL('./fixtures/die.js', import.meta.url);
+    await assert.rejects(k.runScript(0, script, 'throwWhileOwning', m.id, base), /thrown on purpose/);
+    assert.equal(k.stats().threads[0].vcpu, -1, 'it parked');
+    await assert.rejects(k.runScript(1, script, 'exitWhileOwning', m.id, base), ThreadDiedError);
+    await new Promise((r) => setTimeout(r, 50));
+    const s = k.stats();
+    assert.equal(s.threads[1].state, 'dead');
+    assert.ok(s.cpus.every((c) => c.owner === -1), 'its vCPU was reclaimed');
+    const res = await k.run(m, 'test_inc', () => [0, base, 1000], [0, 2]);
+    assert.deepEqual(res.map((r) => r.value), [1000, 1000]);
+  } finally {
+    await k.close();
+  }
+});

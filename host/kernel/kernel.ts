@@ -97,6 +97,7 @@ export class Kernel {
   private readonly threads: ThreadHandle[] = [];
   private readonly modules: { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }[] = [];
   private supervisorWorker?: Worker;
+  private supervisorError?: Error;
   private readonly dataRanges: [number, number][] = [];
   private readonly killing = new Set<number>();
   private kills: Promise<void> = Promise.resolve();
@@ -215,6 +216,14 @@ export class Kernel {
     const w = new Worker(hostFile('kernel/supervisor.js'), { workerData: data });
     this.supervisorWorker = w;
     await new Promise<void>((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); });
+    w.on('error', (e) => { this.supervisorError = e; });
+    w.on('exit', (code) => {
+      if (this.closed) return;
+      // The threads go on without time slicing or injection; say so once.
+      this.view.store(this.abi.SCHED_SUPERVISOR, 0);
+      this.supervisorError ??= new Error(`supervisor exited with code ${code}`);
+      process.emitWarning(`wasm-rseq: the supervisor died (${this.supervisorError.message}); time slicing and injection are off`);
+    });
     w.unref();
   }
 
@@ -391,6 +400,16 @@ export class Kernel {
   /** Whether the supervisor is running (false if it was never started or has died). */
   get supervised(): boolean {
     return this.view.load(this.abi.SCHED_SUPERVISOR) === 1;
+  }
+
+  /** Why the supervisor died, if it did. */
+  get supervisorFailure(): Error | undefined {
+    return this.supervisorError;
+  }
+
+  /** Stop the supervisor as if it had crashed (for tests of the runtime without it). */
+  async crashSupervisor(): Promise<void> {
+    await this.supervisorWorker?.terminate();
   }
 
   /**
