@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Kernel } from '../host/index.js';
+import { Kernel, UsageError } from '../host/index.js';
+import { DEFAULTS, validate, type ParamTestOptions } from '../host/param-test/run.js';
 import { checkDescriptor, sysRseq } from '../host/kernel/sys-rseq.js';
 
 const k = await Kernel.create({ cpus: 2, threads: 2, register: false, supervisor: false });
@@ -59,4 +60,39 @@ test('descriptors: any invalid field is caught, a valid one passes', () => {
         && abort >= 4n && BigInt.asUintN(64, abort - start) >= off && v.u8.length > Number(abort) && new DataView(v.u8.buffer as ArrayBuffer).getUint32(Number(abort) - 4, true) === SIG;
       assert.equal(why === undefined, ok, `descriptor ${version} ${flags} ${start} ${off} ${abort}: ${why}`);
     }), { numRuns: 3000, seed: 9 });
+});
+
+test('Kernel.create: arbitrary invalid options are UsageErrors, never a hang or a half-started kernel', async () => {
+  const bad = fc.oneof(
+    fc.record({ cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 33 }), fc.double({ noInteger: true }), fc.string()) }),
+    fc.record({ threads: fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: 257 }), fc.constant(NaN)) }),
+    fc.record({ poolStride: fc.integer({ min: 4097, max: 1 << 20 }).filter((n) => (n & (n - 1)) !== 0) }),
+    fc.record({ cpus: fc.constant(2), topology: fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 4 }).filter((t) => t.length !== 2 || t.some((n) => n < 0)) }),
+    fc.record({ supervisor: fc.record({ preemptHz: fc.oneof(fc.integer({ max: -1 }), fc.constant(Infinity), fc.constant(NaN)) }) }),
+    fc.record({ seed: fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true })) }),
+  );
+  await fc.assert(fc.asyncProperty(bad, async (o) => {
+    await assert.rejects(Kernel.create({ threads: 1, ...o } as never), (e: unknown) => e instanceof UsageError);
+  }), { numRuns: 150, seed: 3 });
+});
+
+test('param-test options: arbitrary invalid values are usage errors', () => {
+  fc.assert(fc.property(
+    fc.record({
+      threads: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 })),
+      reps: fc.integer({ max: -1 }),
+      cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 33 })),
+      point: fc.oneof(fc.constant('0'), fc.constant('10'), fc.constant('x')),
+      loops: fc.integer({ max: -2 }),
+    }),
+    fc.constantFrom('threads', 'reps', 'cpus', 'point', 'loops'),
+    (bad, which) => {
+      const o: ParamTestOptions = { ...DEFAULTS, threads: 12, reps: 10, cpus: 2 };
+      if (which === 'threads') o.threads = bad.threads;
+      if (which === 'reps') o.reps = bad.reps;
+      if (which === 'cpus') o.cpus = bad.cpus;
+      if (which === 'point') o.loops = { [bad.point]: 1 } as Record<number, number>;
+      if (which === 'loops') o.loops = { 3: bad.loops };
+      assert.throws(() => validate(o), UsageError);
+    }), { numRuns: 300, seed: 4 });
 });
