@@ -1,95 +1,28 @@
 // The emulated kernel, main-thread side: creates the shared memory, compiles the core module once,
 // spawns the threads and the supervisor, loads user modules, runs calls, fences and reports.
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readAbi, type Abi } from '../abi.js';
-import { RseqError, RseqFault, ThreadDiedError, UsageError, errnoName } from '../errors.js';
+import { RseqError, RseqFault, UsageError, errnoName } from '../errors.js';
 import {
   SharedView, createSharedMemory, initMemory, planMemory, resetThread, writeDescriptor, type MemoryPlan,
 } from '../memory.js';
 import { hostFile, wasmPath } from '../paths.js';
-import type { Reply, Request, ThreadData } from '../thread.js';
+import type { ThreadData } from '../thread.js';
 import type { InjectionOptions } from './inject.js';
 import { membarrier } from './membarrier.js';
 import { Sched } from './sched.js';
 import { readStats, type KernelStats } from './stats.js';
+import { normalizeOptions, type KernelOptions } from './options.js';
+import { BumpRegion } from './region.js';
 import type { SupervisorData, SupervisorOptions } from './supervisor.js';
+import { ThreadHandle, type Req } from './thread-handle.js';
 import { verifyModule } from './verify.js';
 
-export interface KernelOptions {
-  /** Virtual CPUs (default: the machine's cores). At most 32. */
-  cpus?: number;
-  /** Worker threads (default: cpus). At most 256 with poolSlots. */
-  threads?: number;
-  /** Extra thread slots, not started, for piscina pool workers (createPool). Default 0. */
-  poolSlots?: number;
-  /** NUMA nodes; vCPUs are split into contiguous blocks (default 1). */
-  nodes?: number;
-  /** Explicit node of each vCPU (overrides `nodes`). */
-  topology?: number[];
-  /** Seed of every injection decision (default 1). */
-  seed?: number;
-  /** Register rseq on each thread at start (default true); a function decides per slot. */
-  register?: boolean | ((slot: number) => boolean);
-  /** Bytes of per-vCPU pool per vCPU, a power of two >= 4096 (default 65536). */
-  poolStride?: number;
-  /** The signature threads register with and descriptors carry (default RSEQ_SIG). */
-  sig?: number;
-  /** Supervisor (time slicing and injection); false for none. */
-  supervisor?: SupervisorOptions | false;
-}
+export type { KernelOptions } from './options.js';
 
 export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
 export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
-
-/** A request without its id (distributes over the union). */
-type Req = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
-
-interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void }
-
-const int = (v: unknown, name: string, min: number, max: number): number => {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-    throw new UsageError(`options.${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
-  }
-  return v as number;
-};
-
-class ThreadHandle {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  exited = false;
-  exitCode: number | undefined;
-  constructor(readonly slot: number, readonly worker: Worker, private readonly onExit: (t: ThreadHandle) => void) {
-    worker.on('message', (r: Reply) => {
-      const p = this.pending.get(r.id);
-      if (!p) return;
-      this.pending.delete(r.id);
-      p.resolve(r);
-    });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => {
-      this.exited = true;
-      this.exitCode = code;
-      this.fail(new Error(`exited with code ${code}`));
-      this.onExit(this);
-    });
-  }
-
-  private fail(e: Error): void {
-    for (const [, p] of this.pending) p.reject(new ThreadDiedError(this.slot, e.message, { cause: e }));
-    this.pending.clear();
-  }
-
-  request(req: Req): Promise<Reply> {
-    if (this.exited) return Promise.reject(new ThreadDiedError(this.slot, 'thread has exited'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...req, id });
-    });
-  }
-}
 
 export class Kernel {
   readonly view: SharedView;
@@ -101,8 +34,9 @@ export class Kernel {
   private readonly dataRanges: [number, number][] = [];
   private readonly killing = new Set<number>();
   private kills: Promise<void> = Promise.resolve();
-  private heapTop: number;
-  private poolTop = 0;
+  private readonly heap: BumpRegion;
+  /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
+  private readonly pool: BumpRegion;
   private nextDesc: number;
   private closed = false;
 
@@ -112,36 +46,14 @@ export class Kernel {
   ) {
     this.view = new SharedView(memory);
     this.sched = new Sched(this.view, abi, plan);
-    this.heapTop = plan.heapBase;
+    this.heap = new BumpRegion('heap', plan.heapBase, plan.heapBase + plan.heapSize);
+    this.pool = new BumpRegion('per-vCPU pool', plan.poolBase, plan.poolBase + plan.poolStride);
     this.nextDesc = abi.CSID_USER_FIRST;
   }
 
   /** Create the memory, compile the core module once and start every thread and the supervisor. */
   static async create(options: KernelOptions = {}): Promise<Kernel> {
-    if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
-    const cpus = int(options.cpus ?? Math.min(32, availableParallelism()), 'cpus', 1, 32);
-    const threads = int(options.threads ?? cpus, 'threads', 0, 256);
-    const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, 256 - threads);
-    const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);
-    const poolStride = int(options.poolStride ?? 65536, 'poolStride', 4096, 1 << 20);
-    if ((poolStride & (poolStride - 1)) !== 0) throw new UsageError(`options.poolStride must be a power of two, got ${poolStride}`);
-    const seed = int(options.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
-    const topology = options.topology ?? Array.from({ length: cpus }, (_, c) => Math.floor((c * nodes) / cpus));
-    if (!Array.isArray(topology) || topology.length !== cpus || topology.some((n) => !Number.isInteger(n) || n < 0)) {
-      throw new UsageError(`options.topology must list a node (integer >= 0) for each of the ${cpus} vCPUs`);
-    }
-    const sup = options.supervisor ?? {};
-    if (sup !== false) {
-      for (const key of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
-        const x = sup[key];
-        if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
-          throw new UsageError(`options.supervisor.${key} must be a finite number >= 0, got ${String(x)}`);
-        }
-      }
-      if (sup.policy !== undefined && sup.policy !== 'random' && sup.policy !== 'periodic') {
-        throw new UsageError(`options.supervisor.policy must be 'random' or 'periodic', got ${String(sup.policy)}`);
-      }
-    }
+    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor: sup, register } = normalizeOptions(options);
     const core = new WebAssembly.Module(await readFile(wasmPath('rseq')));
     const abi = readAbi(core);
     const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
@@ -150,7 +62,6 @@ export class Kernel {
     initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
     const k = new Kernel(memory, abi, plan, core, { ...options, seed, sig });
     k.modules.push({ id: 0, name: 'core', module: core, host: k.hostInstance(core) });
-    const register = options.register ?? true;
     try {
       if (sup !== false) await k.startSupervisor(sup);
       await Promise.all(Array.from({ length: threads }, (_, t) =>
@@ -365,25 +276,19 @@ export class Kernel {
 
   /** Allocate `size` bytes of the heap region (for nodes, buffers, rseq areas). Never freed. */
   alloc(size: number, align = 16): number {
-    const at = Math.ceil(this.heapTop / align) * align;
-    if (at + size > this.plan.heapBase + this.plan.heapSize) throw new RangeError(`heap exhausted (${size} bytes)`);
-    this.heapTop = at + size;
-    return at;
+    return this.heap.alloc(size, align);
   }
 
   /** Allocate a per-vCPU object: returns cpu 0's address; cpu c's copy is at + c * poolStride. */
   allocPerCpu(size: number, align = 128): number {
-    const at = Math.ceil(this.poolTop / align) * align;
-    if (at + size > this.plan.poolStride) throw new RangeError(`per-vCPU pool exhausted (${size} bytes, stride ${this.plan.poolStride})`);
-    this.poolTop = at + size;
-    return this.plan.poolBase + at;
+    return this.pool.alloc(size, align);
   }
 
   /** Release every per-vCPU object and heap block (between independent runs), zeroing them. */
   resetAllocations(): void {
     this.view.u8.fill(0, this.plan.poolBase, this.plan.heapBase + this.plan.heapSize);
-    this.poolTop = 0;
-    this.heapTop = this.plan.heapBase;
+    this.pool.reset();
+    this.heap.reset();
   }
 
   /** Sum of the i64 per-vCPU counter at `base` (plain reads; exact once its writers are parked). */

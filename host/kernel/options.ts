@@ -1,0 +1,63 @@
+// Kernel.create's options: their types, defaults and validation, in one place.
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import type { SupervisorOptions } from './supervisor.js';
+
+export interface KernelOptions {
+  /** Virtual CPUs (default: the machine's cores). At most 32. */
+  cpus?: number;
+  /** Worker threads (default: cpus). At most 256 with poolSlots. */
+  threads?: number;
+  /** Extra thread slots, not started, for piscina pool workers (createPool). Default 0. */
+  poolSlots?: number;
+  /** NUMA nodes; vCPUs are split into contiguous blocks (default 1). */
+  nodes?: number;
+  /** Explicit node of each vCPU (overrides `nodes`). */
+  topology?: number[];
+  /** Seed of every injection decision (default 1). */
+  seed?: number;
+  /** Register rseq on each thread at start (default true); a function decides per slot. */
+  register?: boolean | ((slot: number) => boolean);
+  /** Bytes of per-vCPU pool per vCPU, a power of two >= 4096 (default 65536). */
+  poolStride?: number;
+  /** The signature threads register with and descriptors carry (default RSEQ_SIG). */
+  sig?: number;
+  /** Supervisor (time slicing and injection); false for none. */
+  supervisor?: SupervisorOptions | false;
+}
+
+const int = (v: unknown, name: string, min: number, max: number): number => {
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    throw new UsageError(`options.${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v as number;
+};
+
+/** Defaults filled in and every value checked; throws a UsageError naming the bad option. */
+export function normalizeOptions(options: KernelOptions) {
+  if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
+  const cpus = int(options.cpus ?? Math.min(32, availableParallelism()), 'cpus', 1, 32);
+  const threads = int(options.threads ?? cpus, 'threads', 0, 256);
+  const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, 256 - threads);
+  const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);
+  const poolStride = int(options.poolStride ?? 65536, 'poolStride', 4096, 1 << 20);
+  if ((poolStride & (poolStride - 1)) !== 0) throw new UsageError(`options.poolStride must be a power of two, got ${poolStride}`);
+  const seed = int(options.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
+  const topology = options.topology ?? Array.from({ length: cpus }, (_, c) => Math.floor((c * nodes) / cpus));
+  if (!Array.isArray(topology) || topology.length !== cpus || topology.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new UsageError(`options.topology must list a node (integer >= 0) for each of the ${cpus} vCPUs`);
+  }
+  const supervisor = options.supervisor ?? {};
+  if (supervisor !== false) {
+    for (const key of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
+      const x = supervisor[key];
+      if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
+        throw new UsageError(`options.supervisor.${key} must be a finite number >= 0, got ${String(x)}`);
+      }
+    }
+    if (supervisor.policy !== undefined && supervisor.policy !== 'random' && supervisor.policy !== 'periodic') {
+      throw new UsageError(`options.supervisor.policy must be 'random' or 'periodic', got ${String(supervisor.policy)}`);
+    }
+  }
+  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true };
+}
