@@ -1,8 +1,9 @@
-// @ts-ignore: decorator
-@global const RSEQ_INJECT: bool = true;
-
 // The worker loops of `wasm-rseq param-test` (the kernel selftest's param_test.c): each runs `reps`
 // iterations of one test on this thread and returns what the host needs for its exact check.
+
+// This module is built with injection points (-1..-9); see rseq_inject_on in assembly/rseq.ts.
+// @ts-ignore: decorator
+@global const RSEQ_INJECT: bool = true;
 import { NODE_DATA } from "../percpu/list";
 import { percpu_buffer_pop, percpu_buffer_push } from "../percpu/buffer";
 import { percpu_counter_add } from "../percpu/counter";
