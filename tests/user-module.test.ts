@@ -1,0 +1,61 @@
+// A user module, compiled the way a user compiles theirs (import "wasm-rseq/assembly", the preset),
+// loaded with kernel.load and run under injected preemption; and modules that do not fit rejected.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+import { Kernel, ModuleError } from '../host/index.js';
+import { packageRoot } from '../host/paths.js';
+
+/** Compile the fixture with the preset, or with `options` replacing the preset's (to break it). */
+async function compile(options?: Record<string, unknown>): Promise<Uint8Array> {
+  // asc finds "wasm-rseq/assembly" under a --path folder that holds the package as wasm-rseq/.
+  const libs = mkdtempSync(join(tmpdir(), 'wasm-rseq-lib-'));
+  symlinkSync(packageRoot, join(libs, 'wasm-rseq'));
+  const entry = fileURLToPath(new URL('../../tests/fixtures/user/sections.ts', import.meta.url));
+  let config = join(packageRoot, 'asconfig.preset.json');
+  if (options) {
+    config = join(libs, 'asconfig.json');
+    writeFileSync(config, JSON.stringify({ options }));
+  }
+  let out: Uint8Array | undefined;
+  const { error, stderr } = await asc.main(
+    [entry, '--config', config, '--path', libs, '--outFile', 'out.wasm'],
+    { writeFile: (name: string, contents: string | Uint8Array) => { if (name.endsWith('out.wasm')) out = contents as Uint8Array; } },
+  );
+  if (error) throw new Error(`${error.message}\n${stderr.toString()}`);
+  return out!;
+}
+
+test('a user module built with the preset runs its own sections exactly under injection', { timeout: 120_000 }, async () => {
+  const bytes = await compile();
+  const k = await Kernel.create({ cpus: 2, threads: 6, supervisor: { preemptHz: 2000, migrateHz: 2000 } });
+  try {
+    const m = await k.load(bytes, 'sections');
+    const cs = k.defineCriticalSection();
+    const base = k.allocPerCpu(8);
+    const res = await k.run(m, 'count', () => [cs, base, 200_000]);
+    assert.ok(res.every((r) => r.value === 200_000));
+    assert.equal(k.sumPerCpu(base), 1_200_000n);
+    assert.ok(k.stats().aborts > 0);
+  } finally {
+    await k.close();
+  }
+});
+
+test('modules that do not fit the kernel are refused before they touch the memory', { timeout: 120_000 }, async () => {
+  const k = await Kernel.create({ cpus: 1, threads: 1, supervisor: false });
+  try {
+    const preset = JSON.parse(readFileSync(join(packageRoot, 'asconfig.preset.json'), 'utf8')).options;
+    const notShared = await compile({ ...preset, sharedMemory: false, maximumMemory: undefined });
+    await assert.rejects(k.load(notShared), (e: unknown) => e instanceof ModuleError && /not shared/.test(e.message));
+    const ownMemory = await compile({ ...preset, importMemory: false, sharedMemory: false, maximumMemory: undefined });
+    await assert.rejects(k.load(ownMemory), (e: unknown) => e instanceof ModuleError && /env.memory/.test(e.message));
+    await assert.rejects(compile({ ...preset, memoryBase: 1024 }), /build with wasm-rseq\/asconfig.preset.json/);
+  } finally {
+    await k.close();
+  }
+});
