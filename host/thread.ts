@@ -13,8 +13,7 @@ export type Request =
   | { op: 'load'; id: number; module: number; wasm: WebAssembly.Module }
   | { op: 'sys_rseq'; id: number; args: [number, number, number, number] }
   | { op: 'inject'; id: number; options?: InjectionOptions }
-  | { op: 'script'; id: number; url: string; fn: string; args: unknown[] }
-  | { op: 'exit'; id: number };
+  | { op: 'script'; id: number; url: string; fn: string; args: unknown[] };
 
 export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
@@ -33,31 +32,29 @@ function startTogether(): void {
   while (Atomics.load(v.i32, gen) === 0) Atomics.wait(v.i32, gen, 0, 100);
 }
 
+/** Run a call or script, timed; afterwards the thread parks, unless it faulted (then it dies). */
+async function timed(id: number, run: () => unknown): Promise<Reply> {
+  const t0 = performance.now();
+  try {
+    const value = await run();
+    return { id, ok: true, value, ms: performance.now() - t0 };
+  } finally {
+    if (v.load(rec + abi.T_FAULT) === 0) kernel.park();
+  }
+}
+
 async function handle(req: Request): Promise<Reply> {
   switch (req.op) {
     case 'call': {
       const fn = instances.get(req.module)?.exports[req.fn];
       if (typeof fn !== 'function') throw new TypeError(`module ${req.module} has no export '${req.fn}'`);
       if (req.together) startTogether();
-      const t0 = performance.now();
-      try {
-        const value = (fn as (...a: unknown[]) => unknown)(...req.args);
-        return { id: req.id, ok: true, value, ms: performance.now() - t0 };
-      } finally {
-        if (v.load(rec + abi.T_FAULT) === 0) kernel.park();
-      }
+      return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(...req.args));
     }
     case 'script': {
-      const mod = (await import(req.url)) as Record<string, unknown>;
-      const fn = mod[req.fn];
+      const fn = ((await import(req.url)) as Record<string, unknown>)[req.fn];
       if (typeof fn !== 'function') throw new TypeError(`${req.url} has no export '${req.fn}'`);
-      const t0 = performance.now();
-      try {
-        const value = await (fn as (...a: unknown[]) => unknown)(context, ...req.args);
-        return { id: req.id, ok: true, value, ms: performance.now() - t0 };
-      } finally {
-        if (v.load(rec + abi.T_FAULT) === 0) kernel.park();
-      }
+      return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(context, ...req.args));
     }
     case 'load':
       rt.load(req.module, req.wasm);
@@ -66,9 +63,6 @@ async function handle(req: Request): Promise<Reply> {
       return { id: req.id, ok: true, value: kernel.sysRseq(...req.args), ms: 0 };
     case 'inject':
       kernel.setInjection(req.options);
-      return { id: req.id, ok: true, value: undefined, ms: 0 };
-    case 'exit':
-      kernel.park();
       return { id: req.id, ok: true, value: undefined, ms: 0 };
   }
 }
@@ -87,6 +81,5 @@ parentPort!.on('message', async (req: Request) => {
     }
   }
   parentPort!.postMessage(reply);
-  if (req.op === 'exit') process.exit(0);
 });
 parentPort!.postMessage({ id: 0, ok: true, value: 'ready', ms: 0 } satisfies Reply);
