@@ -3,7 +3,8 @@
 // with a fresh cpu from rseq_current). `mode` picks cpu_id or mm_cid indexing; `cpu` is the index
 // the caller computed its pointers from. Injection points follow param_test's numbering:
 //   9 entry | begin | 1, 8 inside, before the cpu compare | 2 after it | 3 after the first load
-//   4 after the compare | 5 after speculative stores | 7 before the commit check | 6 after commit
+//   4 after the compare | 5 after speculative stores | 7 before the commit check | 6 between the
+//   commit check and the committing store (loops only: that window is what a fence must wait out)
 //
 // Pseudo-code (the specification; the code below is exactly this plus checkpoints):
 //   load_cbne_store(v, expect, newv):            if (*v != expect) return 1; *v = newv
@@ -53,8 +54,8 @@ import {
   if (cur != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  store<T>(v, newv);
   rseq_inject(inj, 6);
+  store<T>(v, newv);
   return rseq_committed();
 }
 
@@ -71,8 +72,8 @@ import {
   const cur = load<T>(v);
   rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  store<T>(v, cur + count);
   rseq_inject(inj, 6);
+  store<T>(v, cur + count);
   return rseq_committed();
 }
 
@@ -96,8 +97,8 @@ import {
   const next = load<usize>(r + voffp);
   rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  store<usize>(v, next);
   rseq_inject(inj, 6);
+  store<usize>(v, next);
   return rseq_committed();
 }
 
@@ -116,8 +117,8 @@ import {
   const cur = load<T>(p);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  store<T>(p, cur + inc);
   rseq_inject(inj, 6);
+  store<T>(p, cur + inc);
   return rseq_committed();
 }
 
@@ -138,8 +139,8 @@ import {
   if (load<T>(v2) != expect2) return cmpfail(seqp, s0);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  store<T>(v, newv);
   rseq_inject(inj, 6);
+  store<T>(v, newv);
   return rseq_committed();
 }
 
@@ -160,8 +161,8 @@ import {
   store<T>(v2, newv2);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  commit<T>(mo, v, newv);
   rseq_inject(inj, 6);
+  commit<T>(mo, v, newv);
   return rseq_committed();
 }
 
@@ -182,7 +183,7 @@ import {
   memory.copy(dst, src, len);
   rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
   if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  commit<T>(mo, v, newv);
   rseq_inject(inj, 6);
+  commit<T>(mo, v, newv);
   return rseq_committed();
 }

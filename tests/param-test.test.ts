@@ -15,6 +15,9 @@ const INJECTIONS: [string, Partial<ParamTestOptions>][] = [
   // Loops only widen the window: the supervisor's requests are what land in it.
   ['-1 10000 (loop after begin)', { loops: { 1: 10000 }, supervisor: { preemptHz: 2000 } }],
   ['-4 5000 (loop inside)', { loops: { 4: 5000 }, supervisor: { preemptHz: 2000 } }],
+  // The window between the commit check and the store is what a fence must wait out (-T r fails
+  // here if membarrier returns early).
+  ['-6 20000 (loop before the committing store)', { loops: { 6: 20000 }, reps: 300, supervisor: { preemptHz: 2000 } }],
   ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true }],
   ['-8 -1 -m 2 -k (signal)', { loops: { 8: -1 }, modulo: 2, signal: true }],
   ['-9 -1 -m 1 -s 1 (sleep)', { loops: { 9: -1 }, modulo: 1, sleepMs: 1, reps: 60 }],

@@ -43,7 +43,7 @@ export class Injector {
 
   at(point: number): void {
     const n = this.loops[point];
-    if (n === -1 && this.o.modulo) {
+    if (n === -1 && this.o.modulo && point >= 7) {
       const committed = this.commits();
       if (committed === this.actedAt) return;
       if (this.passes === this.o.modulo - 1) {
