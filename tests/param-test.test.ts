@@ -18,7 +18,9 @@ const INJECTIONS: [string, Partial<ParamTestOptions>][] = [
   // The window between the commit check and the store is what a fence must wait out (-T r fails
   // here if membarrier returns early).
   ['-6 20000 (loop before the committing store)', { loops: { 6: 20000 }, reps: 300, supervisor: { preemptHz: 2000 } }],
-  ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true }],
+  // A yield only aborts if someone is waiting for the vCPU (as sched_yield only preempts when another
+  // task is runnable): enough reps that the threads' runs overlap even when wake-ups are slow.
+  ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true, reps: 2000 }],
   ['-8 -1 -m 2 -k (signal)', { loops: { 8: -1 }, modulo: 2, signal: true }],
   ['-9 -1 -m 1 -s 1 (sleep)', { loops: { 9: -1 }, modulo: 1, sleepMs: 1, reps: 60 }],
   ['supervisor preempt + migrate', { supervisor: { preemptHz: 5000, migrateHz: 5000 }, reps: 20000 }],
