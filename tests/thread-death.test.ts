@@ -81,3 +81,16 @@ test('a thread whose script throws goes on; one that calls process.exit is reape
     await k.close();
   }
 });
+
+test('close() mid-run returns even when a thread is terminated holding the scheduler lock', { timeout: 60_000 }, async () => {
+  // Yielding every pass keeps the scheduler lock busy, so some closes catch a thread inside it.
+  for (let i = 0; i < 12; i++) {
+    const k = await Kernel.create({ cpus: 2, threads: 12, supervisor: { preemptHz: 5000 } });
+    const m = await k.load(wasmPath('param_test'));
+    await k.inject({ loops: { 7: -1 }, modulo: 1, yield: true });
+    const running = k.run(m, 'test_inc', () => [0, k.allocPerCpu(16), 1e9]).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    await k.close();
+    assert.ok((await running) instanceof ThreadDiedError, 'the interrupted run rejects with ThreadDiedError');
+  }
+});

@@ -140,7 +140,9 @@ export class Kernel {
 
   /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */
   reap(slot: number): void {
-    if (this.killing.has(slot)) return;
+    // Once closing, threads are terminated wherever they are (maybe holding the scheduler lock):
+    // there is nothing left to reclaim, and taking the lock could wait forever.
+    if (this.closed || this.killing.has(slot)) return;
     this.sched.lock();
     this.reapLocked(slot);
     this.sched.unlock();
