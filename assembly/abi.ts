@@ -105,6 +105,9 @@ export const SCHED_SUPERVISOR: i32 = 516;
 /** Start barrier for runs that begin together (host/kernel/threads.ts). */
 export const SCHED_BARRIER: i32 = 640;
 export const SCHED_END: i32 = 768;
+/** The descriptor table sits at a fixed address so a section's descriptor is a constant. */
+export const DESC_BASE: i32 = 4096;
+export const NR_DESC: i32 = 256;
 /** mm_cid bitmap capacity: one i32 word, so at most 32 vCPUs. */
 export const MAX_CPUS: i32 = 32;
 export const MAX_THREADS: i32 = 256;

@@ -23,8 +23,8 @@ import {
   CSID_LOAD_CBNE_STORE_STORE, MO_RELEASE,
 } from "./abi";
 import {
-  rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on,
-  rseq_mismatch, rseq_seqp, rseq_unchanged,
+  rseq_abort, rseq_area, rseq_committed, rseq_desc, rseq_enter, rseq_index, rseq_inject, rseq_inject_on,
+  rseq_mismatch, rseq_restart, rseq_seqp, rseq_unchanged,
 } from "./rseq";
 
 /** Nothing was stored: report "compare failed" only if the value read was the owner's. */
@@ -43,11 +43,12 @@ import {
 @inline export function rseq_load_cbne_store<T>(mode: i32, v: usize, expect: T, newv: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
   rseq_inject(inj, 3);
@@ -63,11 +64,12 @@ import {
 @inline export function rseq_load_add_store<T>(mode: i32, v: usize, count: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_ADD_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
   rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
@@ -83,11 +85,12 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const r = load<usize>(v);
   rseq_inject(inj, 3);
@@ -106,11 +109,12 @@ import {
 @inline export function rseq_load_add_load_load_add_store<T>(mode: i32, ptr: usize, off: usize, inc: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const p = load<usize>(load<usize>(ptr) + off);
   rseq_inject(inj, 3);
@@ -128,11 +132,12 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
@@ -150,11 +155,12 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
@@ -172,11 +178,12 @@ import {
 ): i32 {
   const inj = rseq_inject_on();
   rseq_inject(inj, 9);
-  const s0 = rseq_begin(rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
-  if (s0 & 1) return rseq_mismatch();
+  const area = rseq_area();
   const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
+  if (s0 & 1) return rseq_restart(area, mode, cpu);
   rseq_inject(inj, 1); rseq_inject(inj, 8);
-  if (rseq_current(mode) != cpu) return rseq_mismatch();
+  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);

@@ -2,7 +2,7 @@
 // critical section (DESIGN §3). No static data, no allocation, no mutable module state: per-thread
 // values arrive as imported immutable globals set at instantiation.
 import {
-  ABI_VERSION, CS_SIZE, HOST_REGION_END, HEADER_ADDR, HDR_DESC_BASE, HDR_MEM_SIZE, PERCPU_MM_CID, RSEQ_CPU_ID,
+  ABI_VERSION, CS_SIZE, DESC_BASE, HOST_REGION_END, HEADER_ADDR, HDR_MEM_SIZE, PERCPU_MM_CID, RSEQ_CPU_ID,
   RSEQ_CS, RSEQ_MM_CID, SLOW_ABORT, SLOW_BEGIN, SLOW_PARK, T_ABORTS, T_AREA, T_COMMITS, T_INJECT,
   T_MISMATCH, T_SEQP,
 } from "./abi";
@@ -24,7 +24,7 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
 /** Address of descriptor `id` in the host's descriptor table. */
 // @ts-ignore: decorator
 @inline export function rseq_desc(id: i32): usize {
-  return load<u32>(HEADER_ADDR + HDR_DESC_BASE) + <usize>id * CS_SIZE;
+  return DESC_BASE + <usize>id * CS_SIZE;
 }
 
 /** Bytes of shared memory (for bounds checks in non-hot code). */
@@ -33,11 +33,22 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
   return load<u32>(HEADER_ADDR + HDR_MEM_SIZE);
 }
 
+/** This thread's registered struct rseq (its own area while unregistered). */
+// @ts-ignore: decorator
+@inline export function rseq_area(): usize {
+  return load<usize>(THREAD, T_AREA);
+}
+
+/** cpu_id or mm_cid from the struct rseq at `area`. */
+// @ts-ignore: decorator
+@inline export function rseq_index(area: usize, mode: i32): i32 {
+  return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID);
+}
+
 /** Current index of this thread: cpu_id or mm_cid from its registered struct rseq (stale when parked). */
 // @ts-ignore: decorator
 @inline export function rseq_current(mode: i32): i32 {
-  const area = load<usize>(THREAD, T_AREA);
-  return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID);
+  return rseq_index(rseq_area(), mode);
 }
 
 /**
@@ -56,13 +67,34 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
   if (on) rseq_inject_at(point);
 }
 
-/** The slow half of rseq_begin: acquire a vCPU / act on requests until the snapshot is even. */
-function rseq_begin_slow(): u32 {
+/**
+ * The fast half of a begin: publish descriptor `cs` in the struct rseq at `area` and take the
+ * snapshot of the sequence word at `seqp` (rseq_seqp(), read just before). An odd result means no
+ * clean start (no vCPU owned, or a request pending): return rseq_restart(area, mode, cpu) then.
+ * The library's operations use this form so that `area` and `seqp` stay in locals.
+ */
+// @ts-ignore: decorator
+@inline export function rseq_enter(area: usize, seqp: usize, cs: usize): u32 {
+  store<u64>(area, <u64>cs, RSEQ_CS);
+  return seqp != 0 ? atomic.load<u32>(seqp) : 1;
+}
+
+/**
+ * After an odd snapshot: enter the kernel (acquire a vCPU, act on requests), then return -1 so the
+ * caller retries from its index read. Counted as an abort (a stale cpu argument) when the thread
+ * now runs elsewhere, or is not registered, as the section would have failed its cpu compare.
+ */
+export function rseq_restart(area: usize, mode: i32, cpu: i32): i32 {
+  if (rseq_slow(SLOW_BEGIN) < 0 || rseq_index(area, mode) != cpu) return rseq_mismatch();
+  return -1;
+}
+
+/** The slow half of rseq_begin: enter the kernel until the snapshot is even. 1 = not registered. */
+export function rseq_begin_slow(cs: usize): u32 {
   while (true) {
     if (rseq_slow(SLOW_BEGIN) < 0) return 1;
-    const seqp = load<usize>(THREAD, T_SEQP);
-    const s = seqp != 0 ? atomic.load<u32>(seqp) : 1;
-    if ((s & 1) == 0) return s;
+    const s0 = rseq_enter(rseq_area(), rseq_seqp(), cs);
+    if ((s0 & 1) == 0) return s0;
   }
 }
 
@@ -74,14 +106,8 @@ function rseq_begin_slow(): u32 {
  */
 // @ts-ignore: decorator
 @inline export function rseq_begin(cs: usize): u32 {
-  const seqp = load<usize>(THREAD, T_SEQP);
-  let s0: u32 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
-  if (s0 & 1) {
-    s0 = rseq_begin_slow();
-    if (s0 & 1) return s0;
-  }
-  store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
-  return s0;
+  const s0 = rseq_enter(rseq_area(), rseq_seqp(), cs);
+  return s0 & 1 ? rseq_begin_slow(cs) : s0;
 }
 
 /** Address of the sequence word of the vCPU this section began on. */

@@ -261,10 +261,10 @@ const ANATOMY: [string, string, string][] = [
   ['1-plain', 'anatomy_plain', 'plain add on the current vCPU\'s slot, index read once (the floor)'],
   ['2-check', 'anatomy_check', '+ sequence snapshot and commit check (T_SEQP, two atomic loads)'],
   ['3-index', 'anatomy_index', '+ cpu_id from struct rseq, pool stride and cpu compare, every op'],
-  ['4-rseq_cs', 'anatomy_cs', '+ descriptor address from the header, rseq_cs store, injection flag'],
+  ['4-rseq_cs', 'anatomy_cs', '+ rseq_cs store of the (constant) descriptor address, injection flag'],
   ['5-account', 'anatomy_account', '+ the per-thread commit count (T_COMMITS load/add/store)'],
   ['6-inject', 'anatomy_inject', '+ the nine injection points (flag tests around cold host calls)'],
-  ['7-full', 'counter_rseq', 'the library\'s percpu_counter_add (= counter rseq): + 64-bit token, retry loop'],
+  ['7-full', 'counter_rseq', 'the library\'s percpu_counter_add (= counter rseq): + slow-path branches, retry loop'],
 ];
 
 const anatomy: Impl[] = ANATOMY.map(([id, fn, what]) => ({

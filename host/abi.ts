@@ -48,5 +48,6 @@ export function checkAbi(a: Record<string, number>): void {
   must(Math.floor(a.CPU_COMMITS / a.LINE) !== Math.floor(a.CPU_SEQ / a.LINE), 'vCPU statistics apart from the sequence word');
   must(a.T_ABORT_BY + 8 * 4 <= a.THREAD_REC_SIZE, 'thread record holds its statistics');
   must(a.HEADER_ADDR + a.HDR_SIZE <= a.SCHED_LOCK && a.SCHED_END <= 4096, 'header and scheduler words fit the first page');
+  must(a.DESC_BASE >= a.SCHED_END && a.DESC_BASE % a.CS_SIZE === 0, 'descriptor table after the scheduler words, aligned');
   must(a.CS_ABORT_AT - a.CS_SIG_AT === 4 && a.CS_ABORT_AT >= a.CS_BODY, 'signature right before abort_ip, outside the body');
 }

@@ -21,20 +21,19 @@ export interface MemoryPlan {
 }
 
 const PAGE = 65536;
-const NR_DESC = 256;
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 export function planMemory(abi: Abi, o: { cpus: number; threads: number; nodes: number; poolStride: number }): MemoryPlan {
-  const cpuBase = 4096;
+  const descBase = abi.DESC_BASE;
+  const cpuBase = alignUp(descBase + abi.NR_DESC * abi.CS_SIZE, abi.LINE);
   const threadBase = alignUp(cpuBase + o.cpus * abi.CPU_REC_SIZE, abi.LINE);
-  const descBase = alignUp(threadBase + o.threads * abi.THREAD_REC_SIZE, abi.LINE);
-  const textBase = alignUp(descBase + NR_DESC * abi.CS_SIZE, abi.LINE);
-  const poolBase = alignUp(textBase + NR_DESC * abi.TEXT_STRIDE, o.poolStride);
+  const textBase = alignUp(threadBase + o.threads * abi.THREAD_REC_SIZE, abi.LINE);
+  const poolBase = alignUp(textBase + abi.NR_DESC * abi.TEXT_STRIDE, o.poolStride);
   const heapBase = alignUp(poolBase + o.cpus * o.poolStride, abi.LINE);
   const heapSize = abi.HOST_REGION_END - heapBase;
   if (heapSize < 65536) throw new RangeError(`per-vCPU pool too large: ${o.cpus} x ${o.poolStride} bytes leaves no heap`);
   const size = alignUp(abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS, PAGE);
-  return { ...o, cpuBase, threadBase, descBase, nrDesc: NR_DESC, textBase, poolBase, heapBase, heapSize, size };
+  return { ...o, cpuBase, threadBase, descBase, nrDesc: abi.NR_DESC, textBase, poolBase, heapBase, heapSize, size };
 }
 
 /** Typed access to the shared memory by byte address. */

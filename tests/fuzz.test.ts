@@ -25,12 +25,12 @@ const address = fc.oneof(
 test('sys_rseq: any arguments give 0 or a kernel errno, and touch nothing outside the area', () => {
   fc.assert(fc.property(address, fc.integer({ min: -1, max: 128 }), fc.integer({ min: -4, max: 8 }),
     fc.constantFrom(SIG, SIG + 1, 0), (area, len, flags, sig) => {
-      const before = v.u8.slice(plan.cpuBase, plan.descBase);
+      const before = v.u8.slice(plan.descBase, plan.textBase);
       const ret = sysRseq(v, abi, plan, t0, area, len, flags, sig);
       assert.ok(ERRORS.has(ret), `unexpected result ${ret}`);
-      const after = v.u8.slice(plan.cpuBase, plan.descBase);
+      const after = v.u8.slice(plan.descBase, plan.textBase);
       for (let i = 0; i < before.length; i++) {
-        const a = plan.cpuBase + i;
+        const a = plan.descBase + i;
         const inArea = ret === 0 && a >= (area >>> 0) && a < (area >>> 0) + len;
         const inOwnControl = a >= t0 + abi.T_AREA && a < t0 + abi.THREAD_REC_SIZE;
         if (!inArea && !inOwnControl && !(a >= t0 && a < t0 + 64)) assert.equal(after[i], before[i], `byte ${a} changed`);

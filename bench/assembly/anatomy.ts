@@ -4,7 +4,7 @@
 // assembly/rseq.ts's checkpoints; when those change, change these (they are a diagnostic, not API).
 // Every loop first makes sure this thread owns a vCPU (one real rseq add of 0) and falls back to
 // the real operation whenever the vCPU's sequence word moved, so each stays a correct counter.
-import { CSID_LOAD_ADD_STORE, CS_SIZE, HDR_DESC_BASE, HEADER_ADDR, PERCPU_CPU_ID, RSEQ_CPU_ID, RSEQ_CS, T_AREA, T_COMMITS, T_INJECT, T_SEQP } from "../../assembly/abi";
+import { CSID_LOAD_ADD_STORE, CS_SIZE, DESC_BASE, PERCPU_CPU_ID, RSEQ_CPU_ID, RSEQ_CS, T_AREA, T_COMMITS, T_INJECT, T_SEQP } from "../../assembly/abi";
 import { percpu_counter_add } from "../../assembly/percpu/counter";
 import { percpu_ptr } from "../../assembly/percpu/pool";
 import { THREAD, rseq_inject } from "../../assembly/rseq";
@@ -51,14 +51,14 @@ export function anatomy_index(base: usize, iters: i32): i32 {
   return iters;
 }
 
-/** 4. + publishing the descriptor in rseq_cs (descriptor address from the header) and the injection flag. */
+/** 4. + publishing the descriptor in rseq_cs and the injection flag. */
 export function anatomy_cs(base: usize, iters: i32): i32 {
   own_vcpu(base);
   for (let i = 0; i < iters; i++) {
     const cpu = load<i32>(load<usize>(THREAD, T_AREA), RSEQ_CPU_ID);
     const p = percpu_ptr(base, cpu);
     const inj = load<i32>(THREAD, T_INJECT);
-    const cs = load<u32>(HEADER_ADDR + HDR_DESC_BASE) + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
+    const cs = DESC_BASE + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
     const seqp = load<usize>(THREAD, T_SEQP);
     const s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
     store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
@@ -76,7 +76,7 @@ export function anatomy_account(base: usize, iters: i32): i32 {
     const cpu = load<i32>(load<usize>(THREAD, T_AREA), RSEQ_CPU_ID);
     const p = percpu_ptr(base, cpu);
     const inj = load<i32>(THREAD, T_INJECT);
-    const cs = load<u32>(HEADER_ADDR + HDR_DESC_BASE) + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
+    const cs = DESC_BASE + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
     const seqp = load<usize>(THREAD, T_SEQP);
     const s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
     store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
@@ -99,7 +99,7 @@ export function anatomy_inject(base: usize, iters: i32): i32 {
     rseq_inject(inj, 9);
     const cpu = load<i32>(load<usize>(THREAD, T_AREA), RSEQ_CPU_ID);
     const p = percpu_ptr(base, cpu);
-    const cs = load<u32>(HEADER_ADDR + HDR_DESC_BASE) + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
+    const cs = DESC_BASE + <usize>CSID_LOAD_ADD_STORE * CS_SIZE;
     const seqp = load<usize>(THREAD, T_SEQP);
     const s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
     store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
