@@ -102,6 +102,9 @@ export const SCHED_TAIL: i32 = 392;
 export const SCHED_CID_MAP: i32 = 396;
 export const SCHED_TICK: i32 = 512;
 export const SCHED_SUPERVISOR: i32 = 516;
+/** Supervisor policy changes: the host bumps GEN after posting new options, the supervisor echoes it in ACK. */
+export const SCHED_SUP_GEN: i32 = 520;
+export const SCHED_SUP_ACK: i32 = 524;
 /** Start barrier for runs that begin together (host/kernel/threads.ts). */
 export const SCHED_BARRIER: i32 = 640;
 export const SCHED_END: i32 = 768;

@@ -138,10 +138,10 @@ function plan(o: MeasureOptions): { main: Round[]; injection: Round[]; units: nu
 }
 
 /**
- * Measure every suite of `o`: one kernel for the plain suites and js-api, one per injection rate.
- * Within a round the implementations are sampled in turn (sample 1 of each, then sample 2, ...),
- * so load that drifts during the run hits them alike and the ratios stay fair. Throws CheckError
- * as soon as a structure fails its check.
+ * Measure every suite of `o` on one kernel. Within a round the implementations (and, for the
+ * injection suite, the rates) are sampled in turn (sample 1 of each, then sample 2, ...), so load
+ * that drifts during the run hits them alike and the ratios stay fair. Throws CheckError as soon
+ * as a structure fails its check.
  */
 export async function measure(o: MeasureOptions, progress: ProgressSink): Promise<Measurement> {
   const t0 = performance.now();
@@ -159,15 +159,12 @@ export async function measure(o: MeasureOptions, progress: ProgressSink): Promis
   const results: Result[] = [];
   const maxThreads = Math.max(...o.threads);
 
-  if (main.length > 0 || o.suites.includes('js-api')) {
-    await withKernel(o, maxThreads, 0, async (env) => {
-      for (const round of main) results.push(...(await measureRound(env, round, 0, o, progress)));
+  if (main.length > 0 || o.suites.includes('js-api') || injection.length > 0) {
+    await withKernel(o, maxThreads, async (env) => {
+      for (const round of main) results.push(...(await measureRound(env, round, [0], o, progress)));
       if (o.suites.includes('js-api')) results.push(...(await measureJsApi(env, o, progress)));
-    });
-  }
-  for (const hz of injection.length > 0 ? o.injectHz : []) {
-    await withKernel(o, maxThreads, hz, async (env) => {
-      for (const round of injection) results.push(...(await measureRound(env, round, hz, o, progress)));
+      // Every rate in turn within each repeat, on one kernel: drifting load hits all rates alike.
+      for (const round of injection) results.push(...(await measureRound(env, round, o.injectHz, o, progress)));
     });
   }
   const wall = performance.now() - t0;
@@ -184,12 +181,12 @@ function order(results: Result[]): Result[] {
   return [...results].sort((a, b) => suiteIdx(a) - suiteIdx(b) || a.injectHz - b.injectHz || implIdx(a) - implIdx(b) || a.threads - b.threads);
 }
 
-/** A kernel with `threads` threads, the supervisor injecting at `hz`, and build/bench.wasm loaded. */
-async function withKernel(o: MeasureOptions, threads: number, hz: number, body: (env: Env) => Promise<void>): Promise<void> {
-  const k = await Kernel.create({
-    cpus: o.cpus, threads, seed: o.seed,
-    supervisor: { sliceMs: o.sliceMs, preemptHz: hz / 2, migrateHz: hz / 2, policy: 'periodic' },
-  });
+/** The supervisor policy of the injection suite at `hz` requests per second per vCPU. */
+const injectAt = (o: MeasureOptions, hz: number) => ({ sliceMs: o.sliceMs, preemptHz: hz / 2, migrateHz: hz / 2, policy: 'periodic' as const });
+
+/** A kernel with `threads` threads, no injection yet, and build/bench.wasm loaded. */
+async function withKernel(o: MeasureOptions, threads: number, body: (env: Env) => Promise<void>): Promise<void> {
+  const k = await Kernel.create({ cpus: o.cpus, threads, seed: o.seed, supervisor: injectAt(o, 0) });
   try {
     const m = await k.load(wasmPath('bench'), 'bench');
     await body({ k, m, x: k.host(m) as unknown as BenchExports, maxThreads: threads });
@@ -198,25 +195,33 @@ async function withKernel(o: MeasureOptions, threads: number, hz: number, body: 
   }
 }
 
-async function measureRound(env: Env, round: Round, hz: number, o: MeasureOptions, progress: ProgressSink): Promise<Result[]> {
+async function measureRound(env: Env, round: Round, rates: number[], o: MeasureOptions, progress: ProgressSink): Promise<Result[]> {
   const { threads } = round;
-  const label = (impl: Impl) => `${impl.suite} ${impl.id} x${threads}${hz ? ` @${hz} Hz` : ''}`;
+  const label = (impl: Impl, hz: number) => `${impl.suite} ${impl.id} x${threads}${hz ? ` @${hz} Hz` : ''}`;
   env.k.resetAllocations();
   const slots = Array.from({ length: threads }, (_, i) => i);
-  const runs = round.impls.map((impl) => ({ impl, w: impl.prepare(env), iters: 0, samples: [] as Sample[] }));
+  const runs = rates.flatMap((hz) => round.impls.map((impl) => ({ impl, hz, w: impl.prepare(env), iters: 0, samples: [] as Sample[] })));
+  let rate = 0;
+  const at = async (hz: number) => {
+    if (hz !== rate) await env.k.supervise(injectAt(o, hz));
+    rate = hz;
+  };
   for (const run of runs) {
-    progress.step(`${label(run.impl)} (calibrating)`, 0);
+    progress.step(`${label(run.impl, run.hz)} (calibrating)`, 0);
+    await at(run.hz);
     run.iters = await calibrate(env, run.w, slots, o.sampleMs);
-    progress.step(`${label(run.impl)} (calibrating)`, 2);
+    progress.step(`${label(run.impl, run.hz)} (calibrating)`, 2);
   }
   for (let r = 0; r < o.repeat; r++) {
     for (const run of runs) {
-      progress.step(label(run.impl), 0);
+      progress.step(label(run.impl, run.hz), 0);
+      await at(run.hz);
       run.samples.push(await sample(env, run.w, slots, run.iters));
-      progress.step(label(run.impl), 1);
+      progress.step(label(run.impl, run.hz), 1);
     }
   }
-  return runs.map(({ impl, iters, samples }) => reduce(impl, threads, env.k.cpus, hz, iters, samples));
+  await at(0);
+  return runs.map(({ impl, hz, iters, samples }) => reduce(impl, threads, env.k.cpus, hz, iters, samples));
 }
 
 /** One row from an implementation's samples: the median throughput, statistics over all samples. */

@@ -108,4 +108,34 @@ describe('kernel', { timeout: 60_000 }, () => {
     await assert.rejects(Kernel.create({ cpus: 2, topology: [0] }), UsageError);
     await assert.rejects(Kernel.create({ cpus: 1, threads: 1, supervisor: { preemptHz: -1 } }), UsageError);
   });
+
+  test('supervise() changes the injection rates of a running kernel, counted exactly', async () => {
+    const k = await Kernel.create({ cpus: 2, threads: 4 });
+    try {
+      const m = await k.load(wasmPath('param_test'));
+      const base = k.allocPerCpu(16);
+      const requested = () => k.stats().cpus.reduce((a, c) => a + c.requested.preempt + c.requested.migrate, 0);
+      let total = 0;
+      for (const hz of [0, 5000, 0]) {
+        await k.supervise({ preemptHz: hz, migrateHz: hz });
+        const before = requested();
+        const res = await k.run(m, 'test_inc', () => [0, base, 300_000]);
+        total += res.reduce((a, r) => a + (r.value as number), 0);
+        const made = requested() - before;
+        if (hz === 0) assert.equal(made, 0, 'no request at 0 Hz');
+        else assert.ok(made > 0, 'requests at 5 kHz');
+      }
+      assert.equal(k.sumPerCpu(base), BigInt(total));
+      await assert.rejects(k.supervise({ preemptHz: Number.NaN }), UsageError);
+      await assert.rejects(k.supervise({ policy: 'sometimes' as 'random' }), UsageError);
+    } finally {
+      await k.close();
+    }
+    const off = await Kernel.create({ cpus: 1, threads: 1, supervisor: false });
+    try {
+      await assert.rejects(off.supervise({ preemptHz: 10 }), /not running/);
+    } finally {
+      await off.close();
+    }
+  });
 });

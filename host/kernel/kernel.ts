@@ -13,7 +13,7 @@ import type { InjectionOptions } from './inject.js';
 import { membarrier } from './membarrier.js';
 import { Sched } from './sched.js';
 import { readStats, type KernelStats } from './stats.js';
-import { normalizeOptions, type KernelOptions } from './options.js';
+import { normalizeOptions, validateSupervisor, type KernelOptions } from './options.js';
 import { BumpRegion } from './region.js';
 import type { SupervisorData, SupervisorOptions } from './supervisor.js';
 import { ThreadHandle, type Req } from './thread-handle.js';
@@ -307,6 +307,24 @@ export class Kernel {
   /** Whether the supervisor is running (false if it was never started or has died). */
   get supervised(): boolean {
     return this.view.load(this.abi.SCHED_SUPERVISOR) === 1;
+  }
+
+  /**
+   * Change the supervisor's policy while threads run (rates, slice, random or periodic; the seed's
+   * random stream goes on). Resolves once the supervisor has switched, from its next tick.
+   */
+  async supervise(options: SupervisorOptions): Promise<void> {
+    validateSupervisor(options);
+    if (!this.supervised) throw new UsageError('the supervisor is not running (created with supervisor: false, or it died)');
+    const { view: v, abi } = this;
+    this.supervisorWorker!.postMessage({ ...options });
+    const gen = v.add(abi.SCHED_SUP_GEN, 1) + 1;
+    Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
+    for (let ack = v.load(abi.SCHED_SUP_ACK); ack < gen; ack = v.load(abi.SCHED_SUP_ACK)) {
+      if (!this.supervised) throw new UsageError(`the supervisor died: ${this.supervisorError?.message ?? 'unknown'}`);
+      const w = Atomics.waitAsync(v.i32, abi.SCHED_SUP_ACK >> 2, ack, 50);
+      if (w.async) await w.value;
+    }
   }
 
   /** Why the supervisor died, if it did. */

@@ -48,16 +48,20 @@ export function normalizeOptions(options: KernelOptions) {
     throw new UsageError(`options.topology must list a node (integer >= 0) for each of the ${cpus} vCPUs`);
   }
   const supervisor = options.supervisor ?? {};
-  if (supervisor !== false) {
-    for (const key of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
-      const x = supervisor[key];
-      if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
-        throw new UsageError(`options.supervisor.${key} must be a finite number >= 0, got ${String(x)}`);
-      }
-    }
-    if (supervisor.policy !== undefined && supervisor.policy !== 'random' && supervisor.policy !== 'periodic') {
-      throw new UsageError(`options.supervisor.policy must be 'random' or 'periodic', got ${String(supervisor.policy)}`);
+  if (supervisor !== false) validateSupervisor(supervisor);
+  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true };
+}
+
+/** Throws UsageError unless `o` is a valid supervisor policy. */
+export function validateSupervisor(o: SupervisorOptions): void {
+  if (typeof o !== 'object' || o === null) throw new UsageError(`supervisor options must be an object, got ${String(o)}`);
+  for (const key of ['sliceMs', 'preemptHz', 'migrateHz', 'signalHz'] as const) {
+    const x = o[key];
+    if (x !== undefined && !(typeof x === 'number' && x >= 0 && Number.isFinite(x))) {
+      throw new UsageError(`options.supervisor.${key} must be a finite number >= 0, got ${String(x)}`);
     }
   }
-  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true };
+  if (o.policy !== undefined && o.policy !== 'random' && o.policy !== 'periodic') {
+    throw new UsageError(`options.supervisor.policy must be 'random' or 'periodic', got ${String(o.policy)}`);
+  }
 }

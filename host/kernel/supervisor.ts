@@ -1,7 +1,7 @@
 // The supervisor: a worker of its own (off the main event loop) that ticks the emulated clock,
 // time-slices vCPUs when threads wait for one, and injects preemption, migration and signals by
 // policy from a seeded PRNG. It only ever *requests* (DESIGN §3.2); owners act at checkpoints.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Abi } from '../abi.js';
 import { SharedView, type MemoryPlan } from '../memory.js';
 import { prng } from './prng.js';
@@ -22,29 +22,48 @@ export interface SupervisorOptions {
 
 export interface SupervisorData { memory: WebAssembly.Memory; abi: Abi; plan: MemoryPlan; seed: number; options: SupervisorOptions }
 
-export function supervise(d: SupervisorData): void {
-  const v = new SharedView(d.memory);
-  const { abi } = d;
-  const s = new Sched(v, abi, d.plan);
-  const o = d.options;
+/** The policy as the loop uses it: rates by request bit, tick and slice lengths. */
+function compile(abi: Abi, o: SupervisorOptions) {
   const rates: [number, number][] = [
     [o.preemptHz ?? 0, abi.REQ_PREEMPT], [o.migrateHz ?? 0, abi.REQ_MIGRATE], [o.signalHz ?? 0, abi.REQ_SIGNAL],
   ];
-  const counters: [number, number][] = [[abi.REQ_PREEMPT, abi.CPU_PREEMPTS], [abi.REQ_MIGRATE, abi.CPU_MIGRATES], [abi.REQ_SIGNAL, abi.CPU_SIGNALS]];
   const maxHz = Math.max(0, ...rates.map(([hz]) => hz));
   const tickMs = Math.min(1, Math.max(0.05, maxHz > 0 ? 500 / maxHz : 1));
-  const sliceTicks = Math.max(1, Math.round((o.sliceMs ?? 2) / tickMs));
+  return { rates, periodic: o.policy === 'periodic', tickMs, sliceTicks: Math.max(1, Math.round((o.sliceMs ?? 2) / tickMs)) };
+}
+
+/**
+ * The supervisor loop. `inbox` returns the newest options the host posted (Kernel.supervise), if
+ * any: they take effect from the next tick, and the host learns so through SCHED_SUP_ACK.
+ */
+export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | undefined = () => undefined): void {
+  const v = new SharedView(d.memory);
+  const { abi } = d;
+  const s = new Sched(v, abi, d.plan);
+  const counters: [number, number][] = [[abi.REQ_PREEMPT, abi.CPU_PREEMPTS], [abi.REQ_MIGRATE, abi.CPU_MIGRATES], [abi.REQ_SIGNAL, abi.CPU_SIGNALS]];
+  let p = compile(abi, d.options);
   const random = prng(d.seed);
-  const phase = new Float64Array(d.plan.cpus * rates.length);
+  const phase = new Float64Array(d.plan.cpus * p.rates.length);
   const run = abi.SCHED_SUPERVISOR >> 2;
   const request = (c: number, bit: number) => {
     s.request(c, bit);
     const [, counter] = counters.find(([b]) => b === bit)!;
     v.add(s.cpu(c) + counter, 1);
   };
+  let gen = v.load(abi.SCHED_SUP_GEN);
   let last = performance.now();
   while (Atomics.load(v.i32, run) === 1) {
-    Atomics.wait(v.i32, run, 1, tickMs);
+    Atomics.wait(v.i32, run, 1, p.tickMs);
+    if (v.load(abi.SCHED_SUP_GEN) !== gen) {
+      const o = inbox();
+      if (o) {
+        gen = v.load(abi.SCHED_SUP_GEN);
+        p = compile(abi, o);
+        phase.fill(0);
+        v.store(abi.SCHED_SUP_ACK, gen);
+        Atomics.notify(v.i32, abi.SCHED_SUP_ACK >> 2);
+      }
+    }
     const now = performance.now();
     const dt = (now - last) / 1000;
     last = now;
@@ -52,15 +71,15 @@ export function supervise(d: SupervisorData): void {
     const waiting = s.waiters() > 0;
     for (let c = 0; c < d.plan.cpus; c++) {
       if (v.load(s.cpu(c) + abi.CPU_OWNER) === 0) continue;
-      if (waiting && tick - v.load(s.cpu(c) + abi.CPU_SINCE) >= sliceTicks) s.request(c, abi.REQ_PREEMPT);
-      rates.forEach(([hz, bit], k) => {
+      if (waiting && tick - v.load(s.cpu(c) + abi.CPU_SINCE) >= p.sliceTicks) s.request(c, abi.REQ_PREEMPT);
+      p.rates.forEach(([hz, bit], k) => {
         if (hz <= 0) return;
-        const p = hz * dt;
-        if (o.policy === 'periodic') {
-          const i = c * rates.length + k;
-          phase[i] += p;
+        const chance = hz * dt;
+        if (p.periodic) {
+          const i = c * p.rates.length + k;
+          phase[i] += chance;
           if (phase[i] >= 1) { phase[i] %= 1; request(c, bit); }
-        } else if (random() < p) {
+        } else if (random() < chance) {
           request(c, bit);
         }
       });
@@ -68,8 +87,15 @@ export function supervise(d: SupervisorData): void {
   }
 }
 
+/** Drain the port, keeping the newest message (several changes may land within one tick). */
+function newest(port: MessagePort): SupervisorOptions | undefined {
+  let o: SupervisorOptions | undefined;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) o = m.message as SupervisorOptions;
+  return o;
+}
+
 if (parentPort && (workerData as { supervisor?: boolean })?.supervisor) {
   parentPort.postMessage('ready');
-  supervise(workerData as SupervisorData);
+  supervise(workerData as SupervisorData, () => newest(parentPort!));
   parentPort.postMessage('stopped');
 }
