@@ -82,12 +82,12 @@ describe('the wasm-rseq param-test command', { timeout: 60_000 }, () => {
   const cli = fileURLToPath(new URL('../host/cli/main.js', import.meta.url));
   const sh = (...args: string[]) => spawnSync(process.execPath, [cli, 'param-test', ...args], { encoding: 'utf8' });
   test('exit 0 and the -v summary line', () => {
-    const r = sh('-T', 'l', '-t', '12', '--cpus', '2', '-r', '300', '-7', '-1', '-m', '4', '-y', '-v');
+    const r = sh('-T', 'l', '-t', '12', '--cpus', '2', '-r', '1500', '-7', '-1', '-m', '4', '-y', '-v');
     assert.equal(r.status, 0, r.stderr);
     const last = r.stdout.trim().split('\n').pop()!;
     const m = /^commits=(\d+) aborts=(\d+) migrations=(\d+) preemptions=(\d+)$/.exec(last);
     assert.ok(m, last);
-    assert.equal(Number(m[1]), 12 * 300 * 2);
+    assert.equal(Number(m[1]), 12 * 1500 * 2);
     assert.ok(Number(m[2]) > 0);
   });
   test('exit 1 with the replay line when inconsistent', () => {
