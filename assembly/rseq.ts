@@ -90,7 +90,7 @@ export function rseq_restart(area: usize, mode: i32, cpu: i32): i32 {
 }
 
 /** The slow half of rseq_begin: enter the kernel until the snapshot is even. 1 = not registered. */
-export function rseq_begin_slow(cs: usize): u32 {
+function rseq_begin_slow(cs: usize): u32 {
   while (true) {
     if (rseq_slow(SLOW_BEGIN) < 0) return 1;
     const s0 = rseq_enter(rseq_area(), rseq_seqp(), cs);

@@ -304,9 +304,11 @@ const spinlock: Impl[] = [
 
 // --- list ------------------------------------------------------------------------------------
 
-const NODE_STRIDE = 16;
+// One node per line: a pop and push straddling a migration moves a node to another vCPU's list,
+// and packed nodes would then put two vCPUs' hot nodes on one line (false sharing that persists).
+const NODE_STRIDE = LINE;
 
-/** Build `n` nodes numbered value0.. onto the list at `head`, in their own block of lines. */
+/** Build `n` nodes numbered value0.. onto the list at `head`, one line each. */
 function nodes(env: Env, head: number, n: number, value0: number): void {
   env.x.list_build(head, env.k.alloc(n * NODE_STRIDE, LINE), n, NODE_STRIDE, value0);
 }
