@@ -126,6 +126,8 @@ describe('kernel', { timeout: 60_000 }, () => {
         else assert.ok(made > 0, 'requests at 5 kHz');
       }
       assert.equal(k.sumPerCpu(base), BigInt(total));
+      // Changes that land within one tick all resolve; the last one wins.
+      for (let i = 0; i < 20; i++) await Promise.all([k.supervise({ preemptHz: 100 }), k.supervise({ preemptHz: 200 }), k.supervise({})]);
       await assert.rejects(k.supervise({ preemptHz: Number.NaN }), UsageError);
       await assert.rejects(k.supervise({ policy: 'sometimes' as 'random' }), UsageError);
     } finally {

@@ -54,15 +54,14 @@ export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | un
   let last = performance.now();
   while (Atomics.load(v.i32, run) === 1) {
     Atomics.wait(v.i32, run, 1, p.tickMs);
-    if (v.load(abi.SCHED_SUP_GEN) !== gen) {
+    const posted = v.load(abi.SCHED_SUP_GEN);
+    if (posted !== gen) {
+      // The host posts before it bumps GEN: every change up to `posted` is in the port by now.
       const o = inbox();
-      if (o) {
-        gen = v.load(abi.SCHED_SUP_GEN);
-        p = compile(abi, o);
-        phase.fill(0);
-        v.store(abi.SCHED_SUP_ACK, gen);
-        Atomics.notify(v.i32, abi.SCHED_SUP_ACK >> 2);
-      }
+      if (o) { p = compile(abi, o); phase.fill(0); }
+      gen = posted;
+      v.store(abi.SCHED_SUP_ACK, gen);
+      Atomics.notify(v.i32, abi.SCHED_SUP_ACK >> 2);
     }
     const now = performance.now();
     const dt = (now - last) / 1000;
