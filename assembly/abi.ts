@@ -105,6 +105,9 @@ export const SCHED_SUPERVISOR: i32 = 516;
 /** Supervisor policy changes: the host bumps GEN after posting new options, the supervisor echoes it in ACK. */
 export const SCHED_SUP_GEN: i32 = 520;
 export const SCHED_SUP_ACK: i32 = 524;
+/** 1 while the supervisor sleeps because no vCPU is owned; whoever assigns a vCPU clears it and wakes
+ *  the supervisor (notify on SCHED_SUPERVISOR). An idle kernel costs no wake-ups. */
+export const SCHED_SUP_IDLE: i32 = 528;
 /** Start barrier for runs that begin together (host/kernel/threads.ts). */
 export const SCHED_BARRIER: i32 = 640;
 export const SCHED_END: i32 = 768;

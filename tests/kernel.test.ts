@@ -109,6 +109,28 @@ describe('kernel', { timeout: 60_000 }, () => {
     await assert.rejects(Kernel.create({ cpus: 1, threads: 1, supervisor: { preemptHz: -1 } }), UsageError);
   });
 
+  test('an idle kernel\'s supervisor sleeps until a thread takes a vCPU', async () => {
+    const k = await Kernel.create({ cpus: 2, threads: 2, supervisor: { preemptHz: 5000 } });
+    try {
+      const m = await k.load(wasmPath('param_test'));
+      const base = k.allocPerCpu(16);
+      const tick = () => k.view.load(k.abi.SCHED_TICK);
+      const idleTicks = async () => {
+        const t0 = tick();
+        await new Promise((r) => setTimeout(r, 150));
+        return tick() - t0;
+      };
+      assert.ok(await idleTicks() <= 1, 'no ticks while nobody owns a vCPU');
+      const t0 = tick();
+      await k.run(m, 'test_inc', () => [0, base, 3_000_000]);
+      assert.ok(tick() > t0, 'it ticked while threads ran');
+      assert.ok(k.stats().preemptions > 0, 'and injected');
+      assert.ok(await idleTicks() <= 1, 'asleep again once they parked');
+    } finally {
+      await k.close();
+    }
+  });
+
   test('supervise() changes the injection rates of a running kernel, counted exactly', async () => {
     const k = await Kernel.create({ cpus: 2, threads: 4 });
     try {

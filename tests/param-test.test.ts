@@ -23,7 +23,7 @@ const INJECTIONS: [string, Partial<ParamTestOptions>][] = [
   ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true, reps: 2000 }],
   ['-8 -1 -m 2 -k (signal)', { loops: { 8: -1 }, modulo: 2, signal: true }],
   ['-9 -1 -m 1 -s 1 (sleep)', { loops: { 9: -1 }, modulo: 1, sleepMs: 1, reps: 60 }],
-  ['supervisor preempt + migrate', { supervisor: { preemptHz: 5000, migrateHz: 5000 }, reps: 20000 }],
+  ['supervisor preempt + migrate', { supervisor: { preemptHz: 5000, migrateHz: 5000 }, reps: 100_000 }],
 ];
 
 async function run(test: TestType, extra: Partial<ParamTestOptions>) {

@@ -11,7 +11,7 @@ import { hostFile, wasmPath } from '../paths.js';
 import type { ThreadData } from '../thread.js';
 import type { InjectionOptions } from './inject.js';
 import { membarrier } from './membarrier.js';
-import { Sched } from './sched.js';
+import { Sched, wakeIdle } from './sched.js';
 import { readStats, type KernelStats } from './stats.js';
 import { normalizeOptions, validateSupervisor, type KernelOptions } from './options.js';
 import { BumpRegion } from './region.js';
@@ -320,6 +320,7 @@ export class Kernel {
     this.supervisorWorker!.postMessage({ ...options });
     const gen = v.add(abi.SCHED_SUP_GEN, 1) + 1;
     Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
+    wakeIdle(v, abi);
     for (let ack = v.load(abi.SCHED_SUP_ACK); ack < gen; ack = v.load(abi.SCHED_SUP_ACK)) {
       if (!this.supervised) throw new UsageError(`the supervisor died: ${this.supervisorError?.message ?? 'unknown'}`);
       const w = Atomics.waitAsync(v.i32, abi.SCHED_SUP_ACK >> 2, ack, 50);
@@ -374,6 +375,7 @@ export class Kernel {
     this.closed = true;
     this.view.store(this.abi.SCHED_SUPERVISOR, 0);
     Atomics.notify(this.view.i32, this.abi.SCHED_SUPERVISOR >> 2);
+    wakeIdle(this.view, this.abi);
     await Promise.all(this.threads.filter((t) => !t.exited).map((t) => t.worker.terminate()));
     await this.supervisorWorker?.terminate();
   }

@@ -6,6 +6,13 @@
 import type { Abi } from '../abi.js';
 import { cpuRec, threadRec, type MemoryPlan, type SharedView } from '../memory.js';
 
+/** After a change the idle supervisor must see (a vCPU taken, a policy posted, close): wake it. */
+export function wakeIdle(v: SharedView, abi: Abi): void {
+  if (v.load(abi.SCHED_SUP_IDLE) === 0) return;
+  v.store(abi.SCHED_SUP_IDLE, 0);
+  Atomics.notify(v.i32, abi.SCHED_SUP_IDLE >> 2);
+}
+
 export class Sched {
   private readonly lockIdx: number;
   constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan) {
@@ -92,6 +99,7 @@ export class Sched {
   private assign(c: number, t: number): void {
     const { v, abi } = this;
     v.store(this.cpu(c) + abi.CPU_OWNER, t + 1);
+    wakeIdle(v, abi);
     v.store(this.thread(t) + abi.T_CID, this.takeCid(t));
     v.store(this.thread(t) + abi.T_VCPU, c);
   }

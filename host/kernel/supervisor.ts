@@ -52,8 +52,23 @@ export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | un
   };
   let gen = v.load(abi.SCHED_SUP_GEN);
   let last = performance.now();
+  const owned = () => {
+    for (let c = 0; c < d.plan.cpus; c++) if (v.load(s.cpu(c) + abi.CPU_OWNER) !== 0) return true;
+    return false;
+  };
   while (Atomics.load(v.i32, run) === 1) {
-    Atomics.wait(v.i32, run, 1, p.tickMs);
+    if (owned()) {
+      Atomics.wait(v.i32, run, 1, p.tickMs);
+    } else {
+      // Nothing to slice or inject: sleep until a thread takes a vCPU, the policy changes or the
+      // kernel closes; each of those clears the flag after its change, then wakes us (wakeIdle).
+      v.store(abi.SCHED_SUP_IDLE, 1);
+      if (!owned() && v.load(abi.SCHED_SUP_GEN) === gen && Atomics.load(v.i32, run) === 1) {
+        Atomics.wait(v.i32, abi.SCHED_SUP_IDLE >> 2, 1);
+      }
+      v.store(abi.SCHED_SUP_IDLE, 0);
+      last = performance.now();
+    }
     const posted = v.load(abi.SCHED_SUP_GEN);
     if (posted !== gen) {
       // The host posts before it bumps GEN: every change up to `posted` is in the port by now.
