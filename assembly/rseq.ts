@@ -3,7 +3,7 @@
 // values arrive as imported immutable globals set at instantiation.
 import {
   ABI_VERSION, CS_SIZE, DESC_BASE, HOST_REGION_END, HEADER_ADDR, HDR_MEM_SIZE, PERCPU_MM_CID, RSEQ_CPU_ID,
-  RSEQ_CS, RSEQ_MM_CID, SLOW_ABORT, SLOW_BEGIN, SLOW_PARK, T_ABORTS, T_AREA, T_COMMITS, T_INJECT,
+  RSEQ_CPU_ID_START, RSEQ_CS, RSEQ_MM_CID, SLOW_ABORT, SLOW_BEGIN, SLOW_PARK, T_ABORTS, T_AREA, T_COMMITS, T_INJECT,
   T_MISMATCH, T_SEQP,
 } from "./abi";
 
@@ -45,10 +45,15 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
   return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID);
 }
 
-/** Current index of this thread: cpu_id or mm_cid from its registered struct rseq (stale when parked). */
+/**
+ * This thread's index for computing per-vCPU pointers: cpu_id_start or mm_cid, both always in
+ * range (0 while unregistered, as the kernel keeps them), possibly stale: an operation compares
+ * cpu_id / mm_cid with it inside its section.
+ */
 // @ts-ignore: decorator
 @inline export function rseq_current(mode: i32): i32 {
-  return rseq_index(rseq_area(), mode);
+  const area = rseq_area();
+  return mode == PERCPU_MM_CID ? load<i32>(area, RSEQ_MM_CID) : load<i32>(area, RSEQ_CPU_ID_START);
 }
 
 /**

@@ -53,11 +53,13 @@ describe('-T b / -T m with -M (store-release commits)', { timeout: 60_000 }, () 
 });
 
 describe('unregistered threads', { timeout: 60_000 }, () => {
-  test('-D 3: every third thread does not register; its sections all abort, the others count exactly', async () => {
-    const r = await run('i', { disableMod: 3 });
-    assert.equal(r.stats.threads.filter((x) => !x.registered).length, 4);
-    assert.ok(r.stats.threads.filter((x) => !x.registered).every((x) => x.commits === 0 && x.aborts > 0));
-  });
+  for (const t of ['s', 'l', 'b', 'm', 'i', 'r'] as TestType[]) {
+    test(`-T ${t} -D 3: every third thread does not register; its sections all abort, the others count exactly`, async () => {
+      const r = await run(t, { disableMod: 3, supervisor: { preemptHz: 2000 } });
+      assert.equal(r.stats.threads.filter((x) => !x.registered).length, 4);
+      assert.ok(r.stats.threads.filter((x) => !x.registered).every((x) => x.commits === 0 && x.aborts > 0));
+    });
+  }
   test('-d: nobody registers, nothing commits', async () => {
     const r = await run('l', { disableRseq: true });
     assert.equal(r.stats.commits, 0);
