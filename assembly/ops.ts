@@ -4,7 +4,9 @@
 // the caller computed its pointers from. Injection points follow param_test's numbering:
 //   9 entry | begin | 1, 8 inside, before the cpu compare | 2 after it | 3 after the first load
 //   4 after the compare | 5 after speculative stores | 7 before the commit check | 6 between the
-//   commit check and the committing store (loops only: that window is what a fence must wait out)
+//   commit check and the committing store (loops only: that window is what a fence must wait out).
+//   Actions (-m with -y/-k/-s) happen only at 7, 8 and 9; after one at 8 the section checks its
+//   sequence at once, so a thread that slept or yielded never makes a speculative store.
 //
 // Pseudo-code (the specification; the code below is exactly this plus checkpoints):
 //   load_cbne_store(v, expect, newv):            if (*v != expect) return 1; *v = newv
@@ -24,7 +26,7 @@ import {
 } from "./abi";
 import {
   rseq_abort, rseq_area, rseq_committed, rseq_desc, rseq_enter, rseq_index, rseq_inject, rseq_inject_on,
-  rseq_mismatch, rseq_restart, rseq_seqp, rseq_unchanged,
+  rseq_inject_preempted, rseq_mismatch, rseq_restart, rseq_seqp, rseq_unchanged,
 } from "./rseq";
 
 /** Nothing was stored: report "compare failed" only if the value read was the owner's. */
@@ -47,7 +49,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
@@ -68,7 +71,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const cur = load<T>(v);
@@ -89,7 +93,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const r = load<usize>(v);
@@ -113,7 +118,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   const p = load<usize>(load<usize>(ptr) + off);
@@ -136,7 +142,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
@@ -159,7 +166,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
@@ -182,7 +190,8 @@ import {
   const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
   if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1); rseq_inject(inj, 8);
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
   if (rseq_index(area, mode) != cpu) return rseq_mismatch();
   rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);

@@ -73,6 +73,19 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
 }
 
 /**
+ * An injection point inside a section where the host may act (-8 with -m): true when the action
+ * (sleep, yield, signal) touched this section's vCPU, which must then abort at once, before any
+ * further store: the kernel restarts a section its thread was preempted in at the abort handler,
+ * and a thread that slept has no vCPU left to store into.
+ */
+// @ts-ignore: decorator
+@inline export function rseq_inject_preempted(on: bool, point: i32, seqp: usize, s0: u32): bool {
+  if (!on) return false;
+  rseq_inject_at(point);
+  return !rseq_unchanged(seqp, s0);
+}
+
+/**
  * The fast half of a begin: publish descriptor `cs` in the struct rseq at `area` and take the
  * snapshot of the sequence word at `seqp` (rseq_seqp(), read just before). An odd result means no
  * clean start (no vCPU owned, or a request pending): return rseq_restart(area, mode, cpu) then.

@@ -23,6 +23,11 @@ const INJECTIONS: [string, Partial<ParamTestOptions>][] = [
   ['-7 -1 -m 4 -y (yield)', { loops: { 7: -1 }, modulo: 4, yield: true, reps: 2000 }],
   ['-8 -1 -m 2 -k (signal)', { loops: { 8: -1 }, modulo: 2, signal: true }],
   ['-9 -1 -m 1 -s 1 (sleep)', { loops: { 9: -1 }, modulo: 1, sleepMs: 1, reps: 60 }],
+  // A thread that sleeps inside a section has no vCPU when it wakes: it must not make the
+  // section's speculative stores (buffer / memcpy slots) into what is now another thread's vCPU.
+  ['-8 -1 -m 1 -s 1 (sleep inside the section)', {
+    loops: { 8: -1 }, modulo: 1, sleepMs: 1, reps: 200, supervisor: { preemptHz: 1000, signalHz: 500, sliceMs: 0.5 },
+  }],
   ['supervisor preempt + migrate', { supervisor: { preemptHz: 5000, migrateHz: 5000 }, reps: 100_000 }],
 ];
 

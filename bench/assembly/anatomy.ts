@@ -7,7 +7,7 @@
 import { CSID_LOAD_ADD_STORE, CS_SIZE, DESC_BASE, PERCPU_CPU_ID, RSEQ_CPU_ID, RSEQ_CS, T_AREA, T_COMMITS, T_INJECT, T_SEQP } from "../../assembly/abi";
 import { percpu_counter_add } from "../../assembly/percpu/counter";
 import { percpu_ptr } from "../../assembly/percpu/pool";
-import { THREAD, rseq_inject } from "../../assembly/rseq";
+import { THREAD, rseq_inject, rseq_inject_preempted } from "../../assembly/rseq";
 
 // @ts-ignore: decorator
 @inline function own_vcpu(base: usize): void {
@@ -103,14 +103,15 @@ export function anatomy_inject(base: usize, iters: i32): i32 {
     const seqp = load<usize>(THREAD, T_SEQP);
     const s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
     store<u64>(load<usize>(THREAD, T_AREA), <u64>cs, RSEQ_CS);
-    rseq_inject(inj, 1); rseq_inject(inj, 8);
+    rseq_inject(inj, 1);
+    const preempted = rseq_inject_preempted(inj, 8, seqp, s0);
     const same = load<i32>(load<usize>(THREAD, T_AREA), RSEQ_CPU_ID) == cpu;
     rseq_inject(inj, 2);
     const v = load<i64>(p);
     rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-    if ((s0 & 1) == 0 && same && atomic.load<u32>(seqp) == s0) {
-      store<i64>(p, v + 1);
+    if ((s0 & 1) == 0 && !preempted && same && atomic.load<u32>(seqp) == s0) {
       rseq_inject(inj, 6);
+      store<i64>(p, v + 1);
       store<u64>(THREAD, load<u64>(THREAD, T_COMMITS) + 1, T_COMMITS);
     } else {
       percpu_counter_add(PERCPU_CPU_ID, base, 1);
