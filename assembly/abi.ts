@@ -108,9 +108,17 @@ export const SCHED_SUP_ACK: i32 = 524;
 /** 1 while the supervisor sleeps because no vCPU is owned; whoever assigns a vCPU clears it and wakes
  *  the supervisor (notify on SCHED_SUPERVISOR). An idle kernel costs no wake-ups. */
 export const SCHED_SUP_IDLE: i32 = 528;
-/** Start barrier for runs that begin together (host/kernel/threads.ts). */
+/** Start barrier for runs that begin together (host/kernel/engine.ts run, host/thread.ts). */
 export const SCHED_BARRIER: i32 = 640;
-export const SCHED_END: i32 = 768;
+/** The supervisor's policy (host/kernel/policy.ts SupervisorOptions), written by the host before it
+ *  bumps SCHED_SUP_GEN, read by the supervisor after it sees the new GEN. f64 rates, plain stores. */
+export const SCHED_POLICY: i32 = 768;
+export const POL_SLICE_MS: i32 = 0;     // f64
+export const POL_PREEMPT_HZ: i32 = 8;   // f64
+export const POL_MIGRATE_HZ: i32 = 16;  // f64
+export const POL_SIGNAL_HZ: i32 = 24;   // f64
+export const POL_PERIODIC: i32 = 32;    // i32: 1 periodic, 0 random
+export const SCHED_END: i32 = 896;
 /** The descriptor table sits at a fixed address so a section's descriptor is a constant. */
 export const DESC_BASE: i32 = 4096;
 export const NR_DESC: i32 = 256;

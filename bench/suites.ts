@@ -3,6 +3,7 @@
 // exact check made after every sample (a benchmark of a broken structure is worthless).
 import type { Kernel, ModuleHandle } from '../host/index.js';
 import type { LoopOutcome } from './workers/loops.js';
+import { engineOf } from '../host/internal.js';
 
 export const SUITES = ['counter', 'anatomy', 'spinlock', 'list', 'buffer', 'memcpy', 'js-api', 'injection'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -85,7 +86,7 @@ function perThread(env: Env): (slot: number) => number {
   return (slot) => base + slot * LINE;
 }
 const cpuCopies = (env: Env, base: number) =>
-  Array.from({ length: env.k.cpus }, (_, c) => base + c * env.k.plan.poolStride);
+  Array.from({ length: env.k.cpus }, (_, c) => base + c * engineOf(env.k).plan.poolStride);
 
 interface WasmLoop {
   fn: string;
@@ -157,7 +158,7 @@ const counter: Impl[] = [
     what: 'wasm atomic.add on one shared i64',
     prepare(env) {
       const word = env.k.alloc(8, LINE);
-      return wasmLoop(env, this.id, { fn: 'counter_atomic', args: () => [word], exact: true, check: counterCheck(this.id, () => env.k.view.load64(word)) });
+      return wasmLoop(env, this.id, { fn: 'counter_atomic', args: () => [word], exact: true, check: counterCheck(this.id, () => engineOf(env.k).view.load64(word)) });
     },
   },
   {
@@ -165,7 +166,7 @@ const counter: Impl[] = [
     what: 'wasm atomic.add on the thread\'s own i64 (own 128-byte line)',
     prepare(env) {
       const word = perThread(env);
-      const all = () => Array.from({ length: env.maxThreads }, (_, s) => env.k.view.load64(word(s))).reduce((a, b) => a + b, 0n);
+      const all = () => Array.from({ length: env.maxThreads }, (_, s) => engineOf(env.k).view.load64(word(s))).reduce((a, b) => a + b, 0n);
       return wasmLoop(env, this.id, { fn: 'counter_atomic', args: (s) => [word(s)], exact: true, check: counterCheck(this.id, all) });
     },
   },
@@ -174,7 +175,7 @@ const counter: Impl[] = [
     what: 'plain load/add/store on the thread\'s own i64 (the floor)',
     prepare(env) {
       const word = perThread(env);
-      const all = () => Array.from({ length: env.maxThreads }, (_, s) => env.k.view.load64(word(s))).reduce((a, b) => a + b, 0n);
+      const all = () => Array.from({ length: env.maxThreads }, (_, s) => engineOf(env.k).view.load64(word(s))).reduce((a, b) => a + b, 0n);
       return wasmLoop(env, this.id, { fn: 'counter_plain', args: (s) => [word(s)], exact: true, check: counterCheck(this.id, all) });
     },
   },
@@ -184,7 +185,7 @@ const counter: Impl[] = [
     prepare(env) {
       const word = env.k.alloc(4, LINE);
       const bar = env.k.alloc(2 * LINE, LINE);
-      const check = counterCheck(this.id, () => BigInt(env.k.view.load(word) >>> 0), true);
+      const check = counterCheck(this.id, () => BigInt(engineOf(env.k).view.load(word) >>> 0), true);
       return {
         async run(slots, iters) {
           const out = await runTogether(env, bar, slots, 'atomicsAddLoop', () => ({ word, iters }));
@@ -200,7 +201,7 @@ const counter: Impl[] = [
     what: 'read side: sum every vCPU\'s slot of the per-vCPU counter',
     prepare(env) {
       const base = env.k.allocPerCpu(8);
-      cpuCopies(env, base).forEach((p, c) => env.k.view.store64(p, BigInt(c + 1)));
+      cpuCopies(env, base).forEach((p, c) => engineOf(env.k).view.store64(p, BigInt(c + 1)));
       const value = BigInt((env.k.cpus * (env.k.cpus + 1)) / 2);
       return readLoop(env, this.id, 'read_percpu_sum', base, value);
     },
@@ -210,7 +211,7 @@ const counter: Impl[] = [
     what: 'read side: one atomic load of the shared counter',
     prepare(env) {
       const word = env.k.alloc(8, LINE);
-      env.k.view.store64(word, 42n);
+      engineOf(env.k).view.store64(word, 42n);
       return readLoop(env, this.id, 'read_atomic', word, 42n);
     },
   },
@@ -223,7 +224,7 @@ function readLoop(env: Env, id: string, fn: string, at: number, value: bigint): 
     fn, args: (s) => [at, sink(s)], exact: true,
     check(_ops, slots, iters) {
       for (const s of slots) {
-        const got = env.k.view.load64(sink(s));
+        const got = engineOf(env.k).view.load64(sink(s));
         if (got !== BigInt(iters) * value) fail(id, `thread ${s} read ${got} in total, expected ${BigInt(iters) * value}`);
       }
     },
@@ -236,7 +237,7 @@ function readLoop(env: Env, id: string, fn: string, at: number, value: bigint): 
  * each thread reports absolute start and end times of its loop.
  */
 async function runTogether(env: Env, bar: number, slots: number[], fn: string, opts: (slot: number) => object): Promise<LoopOutcome[]> {
-  const { view } = env.k;
+  const { view } = engineOf(env.k);
   const arrive = bar;
   const go = bar + LINE;
   view.store(arrive, 0);

@@ -44,3 +44,11 @@ export class ThreadDiedError extends Error {
     super(`thread ${thread}: ${message}`, options);
   }
 }
+
+/** A call on a kernel (or pool) that has been closed. */
+export class KernelClosedError extends Error {
+  override name = 'KernelClosedError';
+  constructor(readonly call: string) {
+    super(`wasm-rseq: ${call} called on a closed kernel`);
+  }
+}

@@ -41,11 +41,13 @@ export class SharedView {
   readonly i32: Int32Array;
   readonly u8: Uint8Array;
   readonly i64: BigInt64Array;
+  readonly f64: Float64Array;
   constructor(readonly memory: WebAssembly.Memory) {
     const buf = memory.buffer as unknown as SharedArrayBuffer;
     this.i32 = new Int32Array(buf);
     this.u8 = new Uint8Array(buf);
     this.i64 = new BigInt64Array(buf);
+    this.f64 = new Float64Array(buf);
   }
   get size(): number { return this.u8.length; }
   load(addr: number): number { return Atomics.load(this.i32, addr >> 2); }

@@ -1,6 +1,6 @@
-// Where the package's built artefacts are, wherever it is installed (this file is dist/host/paths.js).
-import { fileURLToPath } from 'node:url';
+// Where the package's built artefacts are, wherever it is installed (through the platform port).
+import { platform } from './platform/index.js';
 
-export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const wasmPath = (name: string) => fileURLToPath(new URL(`../../build/${name}.wasm`, import.meta.url));
-export const hostFile = (rel: string) => new URL(`./${rel}`, import.meta.url);
+export const packageRoot = platform.toPath(new URL('../../', import.meta.url));
+export const wasmPath = (name: string) => platform.toPath(platform.wasmUrl(name));
+export const hostFile = (rel: string) => platform.hostUrl(rel);

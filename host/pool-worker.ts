@@ -1,12 +1,12 @@
 // The piscina worker of an RseqPool: claims a free pool slot of the kernel, becomes an emulated
 // thread on it (ThreadRuntime), then runs the user's handler for each task and parks afterwards.
-import { threadId, workerData } from 'node:worker_threads';
+import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadContext, type ThreadData } from './thread-runtime.js';
 
 export interface PoolWorkerData extends ThreadData { handler: string; slots: number[] }
 export type PoolHandler<T = unknown, R = unknown> = (ctx: ThreadContext, task: T) => R | Promise<R>;
 
-const d = workerData as PoolWorkerData;
+const d = platform.threadData<PoolWorkerData>();
 const i32 = new Int32Array(d.memory.buffer as unknown as SharedArrayBuffer);
 const slot = d.slots.find((s) => {
   const state = (d.plan.threadBase + s * d.abi.THREAD_REC_SIZE + d.abi.T_STATE) >> 2;
@@ -14,7 +14,7 @@ const slot = d.slots.find((s) => {
 });
 if (slot === undefined) throw new Error(`wasm-rseq pool: no free thread slot among ${d.slots.length} (raise Kernel.create({ poolSlots }))`);
 
-const runtime = new ThreadRuntime(d, slot, threadId);
+const runtime = new ThreadRuntime(d, slot, platform.threadId());
 const mod = (await import(d.handler)) as { default?: PoolHandler; handler?: PoolHandler };
 const handler = mod.default ?? mod.handler;
 if (typeof handler !== 'function') throw new TypeError(`${d.handler} must export a default function (ctx, task)`);

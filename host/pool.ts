@@ -2,6 +2,7 @@
 // per-vCPU critical sections on the kernel's shared memory. Import from "wasm-rseq/pool".
 import { Piscina } from 'piscina';
 import { UsageError } from './errors.js';
+import { engineOf } from './internal.js';
 import type { Kernel } from './kernel/kernel.js';
 import { hostFile } from './paths.js';
 import type { PoolWorkerData } from './pool-worker.js';
@@ -27,17 +28,18 @@ export class RseqPool {
   readonly piscina: Piscina;
 
   constructor(readonly kernel: Kernel, o: RseqPoolOptions) {
-    const slots = kernel.poolSlots;
+    const engine = engineOf(kernel, 'createPool');
+    const slots = engine.poolSlots;
     const n = o.threads ?? slots.length;
     if (!Number.isInteger(n) || n < 1 || n > slots.length) {
       throw new UsageError(`pool threads must be an integer in [1, ${slots.length}] (the kernel's poolSlots), got ${n}`);
     }
     const handler = o.handler instanceof URL ? o.handler.href : new URL(o.handler, `file://${process.cwd()}/`).href;
-    const workerData: PoolWorkerData = { ...kernel.threadData(-1, o.register ?? true), handler, slots };
+    const workerData: PoolWorkerData = { ...engine.threadData(-1, o.register ?? true), handler, slots };
     this.piscina = new Piscina({
       ...o.piscina, filename: hostFile('pool-worker.js').href, minThreads: n, maxThreads: n, idleTimeout: Infinity, workerData,
     });
-    this.piscina.on('workerDestroy', (w: { id: number }) => kernel.reapPoolWorker(w.id));
+    this.piscina.on('workerDestroy', (w: { id: number }) => void engine.reapPoolWorker(w.id));
   }
 
   run<R = unknown>(task: unknown, options?: Parameters<Piscina['run']>[1]): Promise<R> {

@@ -1,11 +1,11 @@
 // What makes a worker an emulated thread, shared by the kernel's own threads (thread.ts) and
 // piscina pool workers (pool-worker.ts): its record, its instances of every loaded module with the
 // kernel's imports, its rseq registration, and the context scripts and pool tasks receive.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import type { Abi } from './abi.js';
+import type { PolicySpec } from './kernel/policy.js';
 import { ThreadKernel } from './kernel/thread-kernel.js';
 import { SharedView, type MemoryPlan } from './memory.js';
+import { platform } from './platform/index.js';
 
 export interface ThreadData {
   memory: WebAssembly.Memory;
@@ -15,6 +15,8 @@ export interface ThreadData {
   slot: number;
   register: boolean;
   sig: number;
+  /** The kernel's policy, instantiated on this thread (injection points, who gets a freed vCPU). */
+  policy: PolicySpec;
   modules: { id: number; module: WebAssembly.Module }[];
 }
 
@@ -28,18 +30,6 @@ export interface ThreadContext {
   park(): void;
 }
 
-/**
- * The supervisor plays the timer interrupt: it must run promptly even while every core is busy
- * with threads. Threads therefore run at a lower priority (nice 10, per thread on Linux; an
- * unprivileged change). Elsewhere this is a no-op and injection is less punctual.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid)) setPriority(tid, 10);
-  } catch { /* not Linux */ }
-}
-
 export class ThreadRuntime {
   readonly view: SharedView;
   readonly abi: Abi;
@@ -50,10 +40,12 @@ export class ThreadRuntime {
 
   /** `slot` must already be this thread's (claimed by the pool worker, or given by the kernel). */
   constructor(data: ThreadData, slot = data.slot, pid = 0) {
-    lowerPriority();
+    // The supervisor plays the timer interrupt: it must run promptly even while every core is busy
+    // with threads, so threads run at a lower priority where the platform can do that.
+    platform.lowerThreadPriority();
     this.view = new SharedView(data.memory);
     this.abi = data.abi;
-    this.kernel = new ThreadKernel(this.view, this.abi, data.plan, slot);
+    this.kernel = new ThreadKernel(this.view, this.abi, data.plan, slot, data.policy);
     this.env = { memory: data.memory, abort: () => { throw new Error('abort() called in wasm'); } };
     for (const m of data.modules) this.load(m.id, m.module);
     const rec = this.kernel.rec;

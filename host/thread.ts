@@ -1,9 +1,9 @@
 // Worker bootstrap: one emulated thread. Instantiates every loaded module once on the shared
 // memory with this thread's record, registers rseq (unless told not to), then runs calls posted by
 // the kernel. After each call it parks (releases its vCPU), as a thread does before blocking.
-import { parentPort, workerData } from 'node:worker_threads';
 import { RseqFault } from './errors.js';
-import type { InjectionOptions } from './kernel/inject.js';
+import type { InjectionOptions } from './kernel/policy.js';
+import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadData } from './thread-runtime.js';
 
 export type { ThreadContext, ThreadData } from './thread-runtime.js';
@@ -19,7 +19,8 @@ export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
   | { id: number; ok: false; error: { name: string; message: string; fault?: boolean } };
 
-const data = workerData as ThreadData;
+const data = platform.threadData<ThreadData>();
+const parent = platform.parent();
 const rt = new ThreadRuntime(data);
 const { view: v, abi, kernel, instances, context } = rt;
 const rec = kernel.rec;
@@ -67,7 +68,8 @@ async function handle(req: Request): Promise<Reply> {
   }
 }
 
-parentPort!.on('message', async (req: Request) => {
+parent.onMessage(async (message) => {
+  const req = message as Request;
   let reply: Reply;
   try {
     reply = await handle(req);
@@ -76,10 +78,10 @@ parentPort!.on('message', async (req: Request) => {
     reply = { id: req.id, ok: false, error: { name: err.name, message: err.message, fault: e instanceof RseqFault } };
     if (e instanceof RseqFault) {
       // The kernel's SIGSEGV kills the thread: the kernel reaps its vCPU and slot when it exits.
-      parentPort!.postMessage(reply);
-      process.exit(139);
+      parent.post(reply);
+      platform.exitThread(139);
     }
   }
-  parentPort!.postMessage(reply);
+  parent.post(reply);
 });
-parentPort!.postMessage({ id: 0, ok: true, value: 'ready', ms: 0 } satisfies Reply);
+parent.post({ id: 0, ok: true, value: 'ready', ms: 0 } satisfies Reply);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { readAbi } from '../host/abi.js';
 import { readWasm } from '../host/kernel/verify.js';
 import { Kernel, wasmPath } from '../host/index.js';
+import { engineOf } from '../host/internal.js';
 
 const core = new WebAssembly.Module(await readFile(wasmPath('rseq')));
 const abi = readAbi(core);
@@ -39,18 +40,18 @@ test('hot words sit on their own 128-byte lines', () => {
 test('the kernel publishes feature size, alignment and layout in the header', async () => {
   const k = await Kernel.create({ cpus: 3, threads: 2, supervisor: false });
   try {
-    const h = (off: number) => k.view.load(abi.HEADER_ADDR + off);
+    const h = (off: number) => engineOf(k).view.load(abi.HEADER_ADDR + off);
     assert.equal(h(abi.HDR_MAGIC), abi.ABI_MAGIC);
     assert.equal(h(abi.HDR_FEATURE_SIZE), 33);
     assert.equal(h(abi.HDR_ALIGN), 64);
     assert.equal(h(abi.HDR_NR_CPUS), 3);
     assert.equal(h(abi.HDR_NR_THREADS), 2);
     for (let t = 0; t < 2; t++) {
-      const rec = k.plan.threadBase + t * abi.THREAD_REC_SIZE;
+      const rec = engineOf(k).plan.threadBase + t * abi.THREAD_REC_SIZE;
       assert.equal(rec % 128, 0);
-      assert.ok(k.view.load(rec + abi.RSEQ_CPU_ID) >= 0, 'registered threads have a cpu_id');
+      assert.ok(engineOf(k).view.load(rec + abi.RSEQ_CPU_ID) >= 0, 'registered threads have a cpu_id');
     }
-    for (let c = 0; c < 3; c++) assert.equal(k.view.load(k.plan.cpuBase + c * abi.CPU_REC_SIZE + abi.CPU_SEQ) & 1, 1, 'free vCPUs have an odd sequence');
+    for (let c = 0; c < 3; c++) assert.equal(engineOf(k).view.load(engineOf(k).plan.cpuBase + c * abi.CPU_REC_SIZE + abi.CPU_SEQ) & 1, 1, 'free vCPUs have an odd sequence');
   } finally {
     await k.close();
   }

@@ -7,9 +7,10 @@ import fc from 'fast-check';
 import { Kernel, UsageError } from '../host/index.js';
 import { DEFAULTS, validate, type ParamTestOptions } from '../host/param-test/run.js';
 import { checkDescriptor, sysRseq } from '../host/kernel/sys-rseq.js';
+import { engineOf } from '../host/internal.js';
 
 const k = await Kernel.create({ cpus: 2, threads: 2, register: false, supervisor: false });
-const { view: v, abi, plan } = k;
+const { view: v, abi, plan } = engineOf(k);
 const t0 = plan.threadBase;
 const ERRORS = new Set([0, -22, -1, -16, -14]);
 const SIG = abi.RSEQ_SIG >>> 0;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Kernel, RseqError, RseqFault, UsageError, wasmPath } from '../host/index.js';
+import { engineOf } from '../host/internal.js';
 
 describe('kernel', { timeout: 60_000 }, () => {
   test('preemption without migration still aborts (threads <= vCPUs)', async () => {
@@ -31,13 +32,13 @@ describe('kernel', { timeout: 60_000 }, () => {
       const run = k.run(m, 'test_inc', () => [1, base, 300_000]).finally(() => { done = true; });
       let samples = 0;
       while (!done) {
-        k.sched.lock();
+        engineOf(k).sched.lock();
         const cids: number[] = [];
         for (let t = 0; t < 9; t++) {
-          const r = k.sched.thread(t);
-          if (k.view.load(r + k.abi.T_VCPU) >= 0) cids.push(k.view.load(r + k.abi.T_CID));
+          const r = engineOf(k).sched.thread(t);
+          if (engineOf(k).view.load(r + engineOf(k).abi.T_VCPU) >= 0) cids.push(engineOf(k).view.load(r + engineOf(k).abi.T_CID));
         }
-        k.sched.unlock();
+        engineOf(k).sched.unlock();
         assert.equal(new Set(cids).size, cids.length, `duplicate mm_cid among running threads: ${cids}`);
         assert.ok(cids.every((c) => c >= 0 && c < 3), `mm_cid outside [0, vCPUs): ${cids}`);
         samples++;
@@ -59,9 +60,9 @@ describe('kernel', { timeout: 60_000 }, () => {
       await k.run(m, 'test_inc', () => [1, base, 5_000_000]);
       const s = k.stats();
       assert.ok(s.migrations > 0, 'it migrated');
-      const slot0 = k.view.load(base);
-      assert.equal(BigInt(slot0) + 0n, k.view.load64(base), 'all increments landed in mm_cid 0');
-      assert.equal(k.view.load64(base), 5_000_000n);
+      const slot0 = engineOf(k).view.load(base);
+      assert.equal(BigInt(slot0) + 0n, engineOf(k).view.load64(base), 'all increments landed in mm_cid 0');
+      assert.equal(engineOf(k).view.load64(base), 5_000_000n);
     } finally {
       await k.close();
     }
@@ -114,7 +115,7 @@ describe('kernel', { timeout: 60_000 }, () => {
     try {
       const m = await k.load(wasmPath('param_test'));
       const base = k.allocPerCpu(16);
-      const tick = () => k.view.load(k.abi.SCHED_TICK);
+      const tick = () => engineOf(k).view.load(engineOf(k).abi.SCHED_TICK);
       const idleTicks = async () => {
         const t0 = tick();
         await new Promise((r) => setTimeout(r, 150));

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Kernel, ThreadDiedError, wasmPath } from '../host/index.js';
+import { engineOf } from '../host/internal.js';
 
 test('killing running and waiting threads mid-run loses nothing committed and blocks nobody', { timeout: 60_000 }, async () => {
   const k = await Kernel.create({ cpus: 2, threads: 8, supervisor: { sliceMs: 0.5 } });
@@ -48,7 +49,7 @@ test('supervisor death: reported, and the threads go on without it', { timeout: 
     const m = await k.load(wasmPath('param_test'));
     const base = k.allocPerCpu(16);
     assert.equal(k.supervised, true);
-    await k.crashSupervisor();
+    await engineOf(k).crashSupervisor();
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(k.supervised, false);
     assert.match(String(k.supervisorFailure), /supervisor exited/);

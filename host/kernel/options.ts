@@ -1,7 +1,7 @@
 // Kernel.create's options: their types, defaults and validation, in one place.
-import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { SupervisorOptions } from './supervisor.js';
+import { platform } from '../platform/index.js';
+import type { SupervisorOptions } from './policy.js';
 
 export interface KernelOptions {
   /** Virtual CPUs (default: the machine's cores). At most 32. */
@@ -36,7 +36,7 @@ const int = (v: unknown, name: string, min: number, max: number): number => {
 /** Defaults filled in and every value checked; throws a UsageError naming the bad option. */
 export function normalizeOptions(options: KernelOptions) {
   if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
-  const cpus = int(options.cpus ?? Math.min(32, availableParallelism()), 'cpus', 1, 32);
+  const cpus = int(options.cpus ?? Math.min(32, platform.cpuCount()), 'cpus', 1, 32);
   const threads = int(options.threads ?? cpus, 'threads', 0, 256);
   const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, 256 - threads);
   const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);

@@ -5,6 +5,7 @@
 // (reaping dead threads). Every function here is called with the lock NOT held unless it says so.
 import type { Abi } from '../abi.js';
 import { cpuRec, threadRec, type MemoryPlan, type SharedView } from '../memory.js';
+import type { SchedulingPolicy } from './policy.js';
 
 /** After a change the idle supervisor must see (a vCPU taken, a policy posted, close): wake it. */
 export function wakeIdle(v: SharedView, abi: Abi): void {
@@ -15,7 +16,8 @@ export function wakeIdle(v: SharedView, abi: Abi): void {
 
 export class Sched {
   private readonly lockIdx: number;
-  constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan) {
+  /** `policy` picks the waiter that gets a freed vCPU (FIFO when absent or `policy.fifo`). */
+  constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, private readonly policy?: SchedulingPolicy) {
     this.lockIdx = abi.SCHED_LOCK >> 2;
   }
 
@@ -39,6 +41,19 @@ export class Sched {
     }
   }
 
+  /** The same lock for the main thread, which must never block in Atomics.wait. */
+  async lockAsync(): Promise<void> {
+    const a = this.v.i32;
+    let c = Atomics.compareExchange(a, this.lockIdx, 0, 1);
+    if (c === 0) return;
+    if (c !== 2) c = Atomics.exchange(a, this.lockIdx, 2);
+    while (c !== 0) {
+      const w = Atomics.waitAsync(a, this.lockIdx, 2, 50);
+      if (w.async) await w.value;
+      c = Atomics.exchange(a, this.lockIdx, 2);
+    }
+  }
+
   unlock(): void {
     if (Atomics.exchange(this.v.i32, this.lockIdx, 0) === 2) Atomics.notify(this.v.i32, this.lockIdx, 1);
   }
@@ -56,10 +71,18 @@ export class Sched {
     v.add(this.thread(t) + abi.T_WAITS, 1);
   }
 
-  private dequeue(): number {
+  /** The waiter that gets freed vCPU `cpu`: the queue head, unless the policy picks another. */
+  private dequeue(cpu: number): number {
     const { v, abi } = this;
     const head = v.load(abi.SCHED_HEAD);
     if (head === 0) return -1;
+    if (this.policy && !this.policy.fifo) {
+      const waiting: number[] = [];
+      for (let cur = head; cur !== 0; cur = v.load(this.thread(cur - 1) + abi.T_NEXT)) waiting.push(cur - 1);
+      const t = waiting[this.policy.pickWaiter(cpu, waiting)] ?? waiting[0];
+      this.unqueue(t);
+      return t;
+    }
     const next = v.load(this.thread(head - 1) + abi.T_NEXT);
     v.store(abi.SCHED_HEAD, next);
     if (next === 0) v.store(abi.SCHED_TAIL, 0);
@@ -121,7 +144,7 @@ export class Sched {
     v.store(tr + abi.T_CID, -1);
     v.store(tr + abi.T_VCPU, -1);
     v.store(tr + abi.T_LAST_CPU, c);
-    const w = this.dequeue();
+    const w = this.dequeue(c);
     if (w >= 0) {
       this.assign(c, w);
       v.store(this.thread(w) + abi.T_GRANT, c);

@@ -1,55 +1,44 @@
-// The supervisor: a worker of its own (off the main event loop) that ticks the emulated clock,
-// time-slices vCPUs when threads wait for one, and injects preemption, migration and signals by
-// policy from a seeded PRNG. It only ever *requests* (DESIGN §3.2); owners act at checkpoints.
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+// The supervisor: a thread of its own (off the main event loop) that ticks the emulated clock and
+// plays the timer interrupt. Each tick it asks the policy (policy.ts) what to request on every
+// owned vCPU — a time-slice end when threads wait, injected preemptions, migrations, signals — and
+// makes those requests (DESIGN §3.2: it only ever requests; owners act at their checkpoints).
 import type { Abi } from '../abi.js';
 import { SharedView, type MemoryPlan } from '../memory.js';
-import { prng } from './prng.js';
+import { platform } from '../platform/index.js';
+import { SLICE_END, createPolicy, type PolicySpec, type SupervisorOptions } from './policy.js';
 import { Sched } from './sched.js';
 
-export interface SupervisorOptions {
-  /** Time slice when threads wait for a vCPU, in ms (default 2). */
-  sliceMs?: number;
-  /** Injected preemptions per second per vCPU (default 0). */
-  preemptHz?: number;
-  /** Injected migrations per second per vCPU (default 0). */
-  migrateHz?: number;
-  /** Injected signals per second per vCPU (default 0). */
-  signalHz?: number;
-  /** 'random' (Bernoulli per tick, default) or 'periodic'. */
-  policy?: 'random' | 'periodic';
+export type { SupervisorOptions } from './policy.js';
+
+export interface SupervisorData { memory: WebAssembly.Memory; abi: Abi; plan: MemoryPlan; policy: PolicySpec }
+
+/** Host side: publish new options in the policy words (the caller bumps SCHED_SUP_GEN after). */
+export function writeSupervisorOptions(v: SharedView, abi: Abi, o: SupervisorOptions): void {
+  const p = abi.SCHED_POLICY;
+  v.f64[(p + abi.POL_SLICE_MS) >> 3] = o.sliceMs ?? 2;
+  v.f64[(p + abi.POL_PREEMPT_HZ) >> 3] = o.preemptHz ?? 0;
+  v.f64[(p + abi.POL_MIGRATE_HZ) >> 3] = o.migrateHz ?? 0;
+  v.f64[(p + abi.POL_SIGNAL_HZ) >> 3] = o.signalHz ?? 0;
+  v.store(p + abi.POL_PERIODIC, o.policy === 'periodic' ? 1 : 0);
 }
 
-export interface SupervisorData { memory: WebAssembly.Memory; abi: Abi; plan: MemoryPlan; seed: number; options: SupervisorOptions }
-
-/** The policy as the loop uses it: rates by request bit, tick and slice lengths. */
-function compile(abi: Abi, o: SupervisorOptions) {
-  const rates: [number, number][] = [
-    [o.preemptHz ?? 0, abi.REQ_PREEMPT], [o.migrateHz ?? 0, abi.REQ_MIGRATE], [o.signalHz ?? 0, abi.REQ_SIGNAL],
-  ];
-  const maxHz = Math.max(0, ...rates.map(([hz]) => hz));
-  const tickMs = Math.min(1, Math.max(0.05, maxHz > 0 ? 500 / maxHz : 1));
-  return { rates, periodic: o.policy === 'periodic', tickMs, sliceTicks: Math.max(1, Math.round((o.sliceMs ?? 2) / tickMs)) };
+function readSupervisorOptions(v: SharedView, abi: Abi): SupervisorOptions {
+  const p = abi.SCHED_POLICY;
+  return {
+    sliceMs: v.f64[(p + abi.POL_SLICE_MS) >> 3], preemptHz: v.f64[(p + abi.POL_PREEMPT_HZ) >> 3],
+    migrateHz: v.f64[(p + abi.POL_MIGRATE_HZ) >> 3], signalHz: v.f64[(p + abi.POL_SIGNAL_HZ) >> 3],
+    policy: v.load(p + abi.POL_PERIODIC) === 1 ? 'periodic' : 'random',
+  };
 }
 
-/**
- * The supervisor loop. `inbox` returns the newest options the host posted (Kernel.supervise), if
- * any: they take effect from the next tick, and the host learns so through SCHED_SUP_ACK.
- */
-export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | undefined = () => undefined): void {
+/** The supervisor loop, until SCHED_SUPERVISOR drops to 0. */
+export function supervise(d: SupervisorData): void {
   const v = new SharedView(d.memory);
   const { abi } = d;
   const s = new Sched(v, abi, d.plan);
-  const counters: [number, number][] = [[abi.REQ_PREEMPT, abi.CPU_PREEMPTS], [abi.REQ_MIGRATE, abi.CPU_MIGRATES], [abi.REQ_SIGNAL, abi.CPU_SIGNALS]];
-  let p = compile(abi, d.options);
-  const random = prng(d.seed);
-  const phase = new Float64Array(d.plan.cpus * p.rates.length);
+  const policy = createPolicy(abi, d.policy, d.plan.cpus);
+  const counted: [number, number][] = [[abi.REQ_PREEMPT, abi.CPU_PREEMPTS], [abi.REQ_MIGRATE, abi.CPU_MIGRATES], [abi.REQ_SIGNAL, abi.CPU_SIGNALS]];
   const run = abi.SCHED_SUPERVISOR >> 2;
-  const request = (c: number, bit: number) => {
-    s.request(c, bit);
-    const [, counter] = counters.find(([b]) => b === bit)!;
-    v.add(s.cpu(c) + counter, 1);
-  };
   let gen = v.load(abi.SCHED_SUP_GEN);
   let last = performance.now();
   const owned = () => {
@@ -58,7 +47,7 @@ export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | un
   };
   while (Atomics.load(v.i32, run) === 1) {
     if (owned()) {
-      Atomics.wait(v.i32, run, 1, p.tickMs);
+      Atomics.wait(v.i32, run, 1, policy.tickMs);
     } else {
       // Nothing to slice or inject: sleep until a thread takes a vCPU, the policy changes or the
       // kernel closes; each of those clears the flag after its change, then wakes us (wakeIdle).
@@ -71,9 +60,8 @@ export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | un
     }
     const posted = v.load(abi.SCHED_SUP_GEN);
     if (posted !== gen) {
-      // The host posts before it bumps GEN: every change up to `posted` is in the port by now.
-      const o = inbox();
-      if (o) { p = compile(abi, o); phase.fill(0); }
+      // The host writes the policy words before it bumps GEN: they hold the newest options.
+      policy.update(readSupervisorOptions(v, abi));
       gen = posted;
       v.store(abi.SCHED_SUP_ACK, gen);
       Atomics.notify(v.i32, abi.SCHED_SUP_ACK >> 2);
@@ -84,32 +72,22 @@ export function supervise(d: SupervisorData, inbox: () => SupervisorOptions | un
     const tick = v.add(abi.SCHED_TICK, 1) + 1;
     const waiting = s.waiters() > 0;
     for (let c = 0; c < d.plan.cpus; c++) {
-      if (v.load(s.cpu(c) + abi.CPU_OWNER) === 0) continue;
-      if (waiting && tick - v.load(s.cpu(c) + abi.CPU_SINCE) >= p.sliceTicks) s.request(c, abi.REQ_PREEMPT);
-      p.rates.forEach(([hz, bit], k) => {
-        if (hz <= 0) return;
-        const chance = hz * dt;
-        if (p.periodic) {
-          const i = c * p.rates.length + k;
-          phase[i] += chance;
-          if (phase[i] >= 1) { phase[i] %= 1; request(c, bit); }
-        } else if (random() < chance) {
-          request(c, bit);
-        }
-      });
+      const cr = s.cpu(c);
+      if (v.load(cr + abi.CPU_OWNER) === 0) continue;
+      const bits = policy.onTick({ cpu: c, dt, held: tick - v.load(cr + abi.CPU_SINCE), waiting });
+      if (bits === 0) continue;
+      if (bits & SLICE_END) s.request(c, abi.REQ_PREEMPT);
+      for (const [bit, counter] of counted) {
+        if (bits & bit) { s.request(c, bit); v.add(cr + counter, 1); }
+      }
     }
   }
 }
 
-/** Drain the port, keeping the newest message (several changes may land within one tick). */
-function newest(port: MessagePort): SupervisorOptions | undefined {
-  let o: SupervisorOptions | undefined;
-  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) o = m.message as SupervisorOptions;
-  return o;
-}
-
-if (parentPort && (workerData as { supervisor?: boolean })?.supervisor) {
-  parentPort.postMessage('ready');
-  supervise(workerData as SupervisorData, () => newest(parentPort!));
-  parentPort.postMessage('stopped');
+const data = platform.threadData<(SupervisorData & { supervisor?: true }) | undefined>();
+if (data?.supervisor) {
+  const parent = platform.parent();
+  parent.post('ready');
+  supervise(data);
+  parent.post('stopped');
 }

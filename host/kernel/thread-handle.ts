@@ -1,7 +1,7 @@
-// The main thread's handle on one kernel thread (a worker): request/reply over postMessage, and
-// the thread's death turned into ThreadDiedError for every call still waiting on it.
-import type { Worker } from 'node:worker_threads';
+// The main thread's handle on one kernel thread: request/reply over its port, and the thread's
+// death turned into ThreadDiedError for every call still waiting on it.
 import { ThreadDiedError } from '../errors.js';
+import type { ThreadPort } from '../platform/index.js';
 import type { Reply, Request } from '../thread.js';
 
 /** A request without its id (distributes over the union). */
@@ -14,20 +14,34 @@ export class ThreadHandle {
   private readonly pending = new Map<number, Pending>();
   exited = false;
   exitCode: number | undefined;
-  constructor(readonly slot: number, readonly worker: Worker, private readonly onExit: (t: ThreadHandle) => void) {
-    worker.on('message', (r: Reply) => {
+  /** Resolves when the thread has instantiated its modules and registered; rejects if it died first. */
+  readonly ready: Promise<void>;
+  constructor(readonly slot: number, readonly port: ThreadPort, private readonly onExit: (t: ThreadHandle) => void) {
+    let started!: (ok: boolean, e?: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => { started = (ok, e) => (ok ? resolve() : reject(e)); });
+    this.ready.catch(() => {});
+    port.onMessage((message) => {
+      const r = message as Reply;
+      if (r.id === 0) return started(true);
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
       p.resolve(r);
     });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => {
+    port.onError((e) => { started(false, e); this.fail(e); });
+    port.onExit((code) => {
       this.exited = true;
       this.exitCode = code;
-      this.fail(new Error(`exited with code ${code}`));
+      const e = new Error(`exited with code ${code}`);
+      started(false, e);
+      this.fail(e);
       this.onExit(this);
     });
+  }
+
+  /** Calls in flight on this thread. */
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
   private fail(e: Error): void {
@@ -40,8 +54,7 @@ export class ThreadHandle {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...req, id });
+      this.port.post({ ...req, id });
     });
   }
 }
-

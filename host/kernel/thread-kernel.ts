@@ -4,7 +4,8 @@
 import type { Abi } from '../abi.js';
 import { RseqFault } from '../errors.js';
 import type { MemoryPlan, SharedView } from '../memory.js';
-import { Injector, type InjectionOptions } from './inject.js';
+import type { InjectionOptions, PolicySpec, SchedulingPolicy } from './policy.js';
+import { createPolicy } from './policy.js';
 import { Sched } from './sched.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
 
@@ -12,11 +13,14 @@ export class ThreadKernel {
   readonly sched: Sched;
   /** Address of this thread's record. */
   readonly rec: number;
-  private injector?: Injector;
+  /** This thread's instance of the kernel's policy: who gets a vCPU it frees, its injection points. */
+  private readonly policy: SchedulingPolicy;
   private commitsAtTake = 0n;
+  private sink = 0;
 
-  constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number) {
-    this.sched = new Sched(v, abi, plan);
+  constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number, spec: PolicySpec) {
+    this.policy = createPolicy(abi, spec, plan.cpus);
+    this.sched = new Sched(v, abi, plan, this.policy);
     this.rec = this.sched.thread(slot);
   }
 
@@ -25,7 +29,7 @@ export class ThreadKernel {
     return {
       thread: new WebAssembly.Global({ value: 'i32', mutable: false }, this.rec),
       slow: (reason: number) => this.slow(reason),
-      inject: (point: number) => this.injector?.at(point),
+      inject: (point: number) => this.inject(point),
       yield_now: () => this.yieldNow(),
     };
   }
@@ -42,9 +46,17 @@ export class ThreadKernel {
   }
 
   setInjection(o: InjectionOptions | undefined): void {
-    const actions = { yield: () => this.yieldNow(), signal: () => this.signalSelf(), sleep: (ms: number) => this.sleep(ms) };
-    this.injector = o ? new Injector(o, actions, () => this.v.load64(this.rec + this.abi.T_COMMITS)) : undefined;
-    this.v.store(this.rec + this.abi.T_INJECT, this.injector?.active ? 1 : 0);
+    this.policy.setInjection(o);
+    this.v.store(this.rec + this.abi.T_INJECT, this.policy.injecting ? 1 : 0);
+  }
+
+  /** The import "inject": ask the policy what point `point` does, and do it. */
+  private inject(point: number): void {
+    const a = this.policy.atPoint(point, this.v.load64(this.rec + this.abi.T_COMMITS));
+    for (let i = 0; i < a.loops; i++) this.sink = (this.sink + i) | 0;
+    if (a.sleepMs > 0) this.sleep(a.sleepMs);
+    if (a.yield) this.yieldNow();
+    if (a.signal) this.signalSelf();
   }
 
   /** The import "slow": returns 0, or -1 when this thread is not registered. */

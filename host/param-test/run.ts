@@ -1,7 +1,7 @@
 // param-test: the kernel selftest's param_test on the emulated kernel. One run = one test type
 // with one set of options, checked exactly; a failure reports the command line that replays it.
 import { UsageError } from '../errors.js';
-import type { InjectionOptions } from '../kernel/inject.js';
+import type { InjectionOptions } from '../kernel/policy.js';
 import { Kernel } from '../kernel/kernel.js';
 import { prng } from '../kernel/prng.js';
 import type { KernelStats } from '../kernel/stats.js';

@@ -1,6 +1,7 @@
 // The tests of param-test as data (the kernel selftest's -T s|l|b|m|i|r): how each lays out its
 // per-vCPU data, what each worker runs, and the exact check made after the threads finish.
 import type { Kernel, ModuleHandle } from '../kernel/kernel.js';
+import { engineOf } from '../internal.js';
 
 export type TestType = 's' | 'l' | 'b' | 'm' | 'i' | 'r';
 
@@ -52,17 +53,17 @@ function checkDone(ctx: TestContext, done: number[]): number {
 }
 
 const perCpu = (ctx: TestContext, base: number) =>
-  Array.from({ length: ctx.kernel.cpus }, (_, c) => base + c * ctx.kernel.plan.poolStride);
+  Array.from({ length: ctx.kernel.cpus }, (_, c) => base + c * engineOf(ctx.kernel).plan.poolStride);
 
 /** Sum of the i64 slot at `base` over vCPUs. */
 const sumI64 = (ctx: TestContext, base: number, off = 0) =>
-  perCpu(ctx, base).reduce((a, p) => a + ctx.kernel.view.load64(p + off), 0n);
+  perCpu(ctx, base).reduce((a, p) => a + engineOf(ctx.kernel).view.load64(p + off), 0n);
 
 /** Nodes {data i32, next} with data 1..100 per vCPU; returns their addresses per vCPU. */
 function makeNodes(ctx: TestContext): number[][] {
   return perCpu(ctx, 0).map(() => Array.from({ length: ITEMS_PER_CPU }, (_, j) => {
     const n = ctx.kernel.alloc(8, 8);
-    ctx.kernel.view.store(n, j + 1);
+    engineOf(ctx.kernel).view.store(n, j + 1);
     return n;
   }));
 }
@@ -105,7 +106,7 @@ const spinlock: ParamTest = {
         const want = BigInt(checkDone(ctx, done));
         const sum = sumI64(ctx, data);
         if (sum !== want) fail(`spinlock-protected counters sum to ${sum}, expected ${want}`);
-        perCpu(ctx, lock).forEach((p, c) => ctx.kernel.view.load(p) !== 0 && fail(`vCPU ${c}'s lock is still held`));
+        perCpu(ctx, lock).forEach((p, c) => engineOf(ctx.kernel).view.load(p) !== 0 && fail(`vCPU ${c}'s lock is still held`));
       },
     };
   },
@@ -114,7 +115,7 @@ const spinlock: ParamTest = {
 const list: ParamTest = {
   name: 'list',
   setup(ctx) {
-    const { view: v } = ctx.kernel;
+    const { view: v } = engineOf(ctx.kernel);
     const head = ctx.kernel.allocPerCpu(4);
     perCpu(ctx, head).forEach((h, c) => {
       let top = 0;
@@ -139,7 +140,7 @@ const list: ParamTest = {
 const buffer: ParamTest = {
   name: 'buffer',
   setup(ctx) {
-    const { view: v } = ctx.kernel;
+    const { view: v } = engineOf(ctx.kernel);
     const cap = ctx.kernel.cpus * ITEMS_PER_CPU;
     const buf = ctx.kernel.allocPerCpu(8 + 4 * cap);
     const nodes = makeNodes(ctx);
@@ -168,7 +169,7 @@ const buffer: ParamTest = {
 const memcpy: ParamTest = {
   name: 'memcpy buffer',
   setup(ctx) {
-    const { view: v } = ctx.kernel;
+    const { view: v } = engineOf(ctx.kernel);
     const cap = ctx.kernel.cpus * ITEMS_PER_CPU;
     const item = 16;
     const buf = ctx.kernel.allocPerCpu(16 + item * cap);
@@ -207,7 +208,7 @@ const membarrier: ParamTest = {
   name: 'membarrier',
   setup(ctx) {
     const { kernel: k } = ctx;
-    const v = k.view;
+    const v = engineOf(k).view;
     const entry = 128;
     const makeList = () => {
       const l = k.alloc(entry * k.cpus, 128);

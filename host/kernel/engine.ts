@@ -1,0 +1,411 @@
+// The emulated kernel's engine, main-thread side: the shared memory, the compiled modules, the
+// threads and the supervisor, and everything done to them. Private machinery: users hold a Kernel
+// (kernel.ts), the library's pool, bench and tests reach this through host/internal.ts.
+// The main thread never blocks here: it takes the scheduler lock with Atomics.waitAsync.
+import { readAbi, type Abi } from '../abi.js';
+import { RseqError, RseqFault, UsageError, errnoName } from '../errors.js';
+import {
+  SharedView, createSharedMemory, initMemory, planMemory, resetThread, threadRec, writeDescriptor, type MemoryPlan,
+} from '../memory.js';
+import { hostFile, wasmPath } from '../paths.js';
+import { platform, type ThreadPort } from '../platform/index.js';
+import type { ThreadData } from '../thread.js';
+import { membarrier } from './membarrier.js';
+import { normalizeOptions, validateSupervisor, type KernelOptions } from './options.js';
+import { createPolicy, type InjectionOptions, type PolicySpec, type SupervisorOptions } from './policy.js';
+import { BumpRegion } from './region.js';
+import { Sched, wakeIdle } from './sched.js';
+import { readStats, type KernelStats } from './stats.js';
+import { writeSupervisorOptions, type SupervisorData } from './supervisor.js';
+import { ThreadHandle, type Req } from './thread-handle.js';
+import { verifyModule } from './verify.js';
+
+export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
+export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
+
+interface LoadedModule { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }
+
+export class Engine {
+  readonly view: SharedView;
+  readonly sched: Sched;
+  readonly policy: PolicySpec;
+  private readonly threads: ThreadHandle[] = [];
+  private readonly modules: LoadedModule[] = [];
+  private supervisorPort?: ThreadPort;
+  private supervisorError?: Error;
+  private readonly dataRanges: [number, number][] = [];
+  private readonly killing = new Set<number>();
+  private kills: Promise<void> = Promise.resolve();
+  private readonly heap: BumpRegion;
+  /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
+  private readonly pool: BumpRegion;
+  private nextDesc: number;
+  closed = false;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory, readonly abi: Abi, readonly plan: MemoryPlan,
+    readonly core: WebAssembly.Module, readonly sig: number, supervisor: SupervisorOptions | false, seed: number,
+  ) {
+    this.view = new SharedView(memory);
+    this.policy = { kind: 'seeded', seed, supervisor: supervisor || {} };
+    this.sched = new Sched(this.view, abi, plan, createPolicy(abi, this.policy, plan.cpus));
+    this.heap = new BumpRegion('heap', plan.heapBase, plan.heapBase + plan.heapSize);
+    this.pool = new BumpRegion('per-vCPU pool', plan.poolBase, plan.poolBase + plan.poolStride);
+    this.nextDesc = abi.CSID_USER_FIRST;
+  }
+
+  /** Create the memory, compile the core module once and start every thread and the supervisor. */
+  static async create(options: KernelOptions = {}): Promise<Engine> {
+    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor, register } = normalizeOptions(options);
+    const core = await WebAssembly.compile(await platform.readBytes(wasmPath('rseq')));
+    const abi = await readAbi(core);
+    const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
+    const plan = planMemory(abi, { cpus, threads: threads + poolSlots, nodes: Math.max(...topology) + 1, poolStride });
+    const memory = createSharedMemory(plan);
+    initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
+    const e = new Engine(memory, abi, plan, core, sig, supervisor, seed);
+    e.modules.push({ id: 0, name: 'core', module: core, host: await e.hostInstance(core) });
+    try {
+      if (supervisor !== false) await e.startSupervisor(supervisor);
+      await Promise.all(Array.from({ length: threads }, (_, t) =>
+        e.spawn(t, typeof register === 'function' ? register(t) : register)));
+    } catch (err) {
+      await e.close();
+      throw err;
+    }
+    return e;
+  }
+
+  get cpus(): number { return this.plan.cpus; }
+  get nrThreads(): number { return this.plan.threads; }
+  /** Slots of the threads the kernel started (not pool slots), alive or not. */
+  get threadCount(): number { return this.threads.length; }
+  private get live(): number[] { return this.threads.filter((t) => !t.exited).map((t) => t.slot); }
+
+  /** Thread slots not started by the kernel, for pool workers. */
+  get poolSlots(): number[] {
+    return Array.from({ length: this.plan.threads - this.threads.length }, (_, i) => this.threads.length + i);
+  }
+
+  /** A pool worker (its platform thread id `pid`) is gone: reap its slot and free it for a replacement. */
+  async reapPoolWorker(pid: number): Promise<void> {
+    for (const slot of this.poolSlots) {
+      const rec = this.sched.thread(slot);
+      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE && this.view.load(rec + this.abi.T_PID) === pid) {
+        await this.reap(slot);
+        this.clearSlot(slot);
+      }
+    }
+  }
+
+  private hostInstance(module: WebAssembly.Module): Promise<WebAssembly.Instance> {
+    const never = () => { throw new UsageError('critical sections do not run on the main thread'); };
+    return WebAssembly.instantiate(module, {
+      env: { memory: this.memory, abort: never },
+      'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },
+    });
+  }
+
+  /** What a thread needs to run on this kernel (slot -1: it claims a free pool slot itself). */
+  threadData(slot: number, register: boolean): ThreadData {
+    return {
+      memory: this.memory, abi: this.abi, plan: this.plan, slot, register, sig: this.sig, policy: this.policy,
+      modules: this.modules.map(({ id, module }) => ({ id, module })),
+    };
+  }
+
+  private async spawn(slot: number, register: boolean): Promise<void> {
+    const port = platform.spawn(hostFile('thread.js'), this.threadData(slot, register));
+    const handle = new ThreadHandle(slot, port, (t) => { void this.reap(t.slot); });
+    this.threads[slot] = handle;
+    await handle.ready;
+  }
+
+  private async startSupervisor(options: SupervisorOptions): Promise<void> {
+    const { view: v, abi } = this;
+    writeSupervisorOptions(v, abi, options);
+    v.store(abi.SCHED_SUPERVISOR, 1);
+    const data: SupervisorData & { supervisor: true } = { memory: this.memory, abi, plan: this.plan, policy: this.policy, supervisor: true };
+    const port = platform.spawn(hostFile('kernel/supervisor.js'), data);
+    this.supervisorPort = port;
+    await new Promise<void>((resolve, reject) => { port.onMessage(() => resolve()); port.onError(reject); });
+    port.onError((e) => { this.supervisorError = e; });
+    port.onExit((code) => {
+      if (this.closed) return;
+      // The threads go on without time slicing or injection; say so once.
+      v.store(abi.SCHED_SUPERVISOR, 0);
+      this.supervisorError ??= new Error(`supervisor exited with code ${code}`);
+      platform.warn(`wasm-rseq: the supervisor died (${this.supervisorError.message}); time slicing and injection are off`);
+    });
+    port.unref();
+  }
+
+  /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */
+  async reap(slot: number): Promise<void> {
+    // Once closing, threads are terminated wherever they are (maybe holding the scheduler lock):
+    // there is nothing left to reclaim, and taking the lock could wait forever.
+    if (this.closed || this.killing.has(slot)) return;
+    await this.sched.lockAsync();
+    this.reapLocked(slot);
+    this.sched.unlock();
+  }
+
+  private reapLocked(slot: number): void {
+    const { view: v, abi } = this;
+    const rec = this.sched.thread(slot);
+    this.sched.unqueue(slot);
+    const granted = Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
+    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(slot);
+    v.store(rec + abi.T_SEQP, 0);
+    v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
+  }
+
+  private thread(slot: number): ThreadHandle {
+    const t = this.threads[slot];
+    if (!t) {
+      const range = this.threads.length ? `0..${this.threads.length - 1}` : 'none: created with threads: 0';
+      throw new UsageError(`thread ${slot} does not exist (kernel threads: ${range})`);
+    }
+    return t;
+  }
+
+  private async call(slot: number, req: Req): Promise<{ value: unknown; ms: number }> {
+    const r = await this.thread(slot).request(req);
+    if (!r.ok) {
+      if (r.error.fault) {
+        const m = /descriptor 0x([0-9a-f]+): (.*)$/.exec(r.error.message);
+        throw new RseqFault(slot, m ? parseInt(m[1], 16) : 0, m ? m[2] : r.error.message);
+      }
+      const e = new Error(r.error.message);
+      e.name = r.error.name;
+      throw e;
+    }
+    return { value: r.value, ms: r.ms };
+  }
+
+  /** Verify a wasm module built with the preset and instantiate it on every thread. */
+  async load(source: string | URL | Uint8Array | WebAssembly.Module, name?: string): Promise<ModuleHandle> {
+    const bytes = typeof source === 'string' || source instanceof URL ? await platform.readBytes(source) : source;
+    const module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes);
+    const { abi } = this;
+    const window: [number, number] = [abi.HOST_REGION_END, abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS];
+    const data = verifyModule(module, bytes instanceof WebAssembly.Module ? undefined : bytes, this.dataRanges, window);
+    this.dataRanges.push(...data);
+    const id = this.modules.length;
+    const entry = { id, name: name ?? (typeof source === 'string' ? source : `module${id}`), module, host: await this.hostInstance(module) };
+    this.modules.push(entry);
+    await Promise.all(this.live.map((slot) => this.call(slot, { op: 'load', module: id, wasm: module })));
+    return { id, name: entry.name, exports: WebAssembly.Module.exports(module).map((e) => e.name) };
+  }
+
+  /** The core module's handle (ops callable one per call, counter_add, ...). */
+  get coreModule(): ModuleHandle {
+    return { id: 0, name: 'core', exports: WebAssembly.Module.exports(this.core).map((e) => e.name) };
+  }
+
+  /** Exports of a module instantiated on the main thread, for setup and reads (no critical sections). */
+  host(m: ModuleHandle): WebAssembly.Exports {
+    const entry = this.modules[m.id];
+    if (!entry) throw new UsageError(`no module ${m.id} is loaded on this kernel`);
+    return entry.host.exports;
+  }
+
+  async runOn<T = unknown>(slot: number, m: ModuleHandle, fn: string, ...args: (number | bigint)[]): Promise<CallResult<T>> {
+    const { value, ms } = await this.call(slot, { op: 'call', module: m.id, fn, args, together: false });
+    return { thread: slot, value: value as T, ms };
+  }
+
+  async runScript<T = unknown>(slot: number, url: string | URL, fn: string, ...args: unknown[]): Promise<CallResult<T>> {
+    const { value, ms } = await this.call(slot, { op: 'script', url: String(url), fn, args });
+    return { thread: slot, value: value as T, ms };
+  }
+
+  /** Run `fn` on several threads at once (default all live ones), released together from the start barrier. */
+  async run<T = unknown>(
+    m: ModuleHandle, fn: string, args: (slot: number) => (number | bigint)[] = () => [], slots?: number[],
+  ): Promise<CallResult<T>[]> {
+    const which = slots ?? this.live;
+    if (which.length === 0) throw new UsageError('kernel.run: no threads to run on (created with threads: 0, or all have exited)');
+    for (const slot of which) this.thread(slot);
+    const bar = this.abi.SCHED_BARRIER >> 2;
+    Atomics.store(this.view.i32, bar, 0);
+    Atomics.store(this.view.i32, bar + 1, 0);
+    const calls = which.map((slot) => this.call(slot, { op: 'call', module: m.id, fn, args: args(slot), together: true })
+      .then(({ value, ms }) => ({ thread: slot, value: value as T, ms })));
+    await Promise.race([this.whenArrived(which.length), Promise.allSettled(calls)]);
+    Atomics.store(this.view.i32, bar, 1);
+    Atomics.notify(this.view.i32, bar);
+    return Promise.all(calls);
+  }
+
+  private async whenArrived(n: number): Promise<void> {
+    const i = (this.abi.SCHED_BARRIER >> 2) + 1;
+    for (let seen = Atomics.load(this.view.i32, i); seen < n; seen = Atomics.load(this.view.i32, i)) {
+      const w = Atomics.waitAsync(this.view.i32, i, seen, 50);
+      if (w.async) await w.value;
+    }
+  }
+
+  async sysRseq(slot: number, area: number, len: number, flags: number, sig: number): Promise<0> {
+    const { value } = await this.call(slot, { op: 'sys_rseq', args: [area, len, flags, sig] });
+    const ret = value as number;
+    if (ret === 0) return 0;
+    const code = errnoName(-ret) ?? 'EINVAL';
+    throw new RseqError(code, `rseq(0x${(area >>> 0).toString(16)}, ${len}, ${flags}, 0x${(sig >>> 0).toString(16)}) on thread ${slot}`);
+  }
+
+  async inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
+    const which = slots ?? this.live;
+    await Promise.all(which.map((slot) => this.call(slot, { op: 'inject', options })));
+  }
+
+  async membarrier(cpu?: number): Promise<void> {
+    if (cpu !== undefined && (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus)) {
+      throw new RseqError('EINVAL', `membarrier: no vCPU ${cpu}`);
+    }
+    await membarrier(this.sched, cpu === undefined ? [...Array(this.cpus).keys()] : [cpu]);
+  }
+
+  defineCriticalSection(): number {
+    if (this.nextDesc >= this.plan.nrDesc) throw new UsageError(`descriptor table full (${this.plan.nrDesc - this.abi.CSID_USER_FIRST} user descriptors)`);
+    return writeDescriptor(this.view, this.abi, this.plan, this.nextDesc++, this.sig);
+  }
+
+  alloc(size: number, align = 16): number {
+    return this.heap.alloc(size, align);
+  }
+
+  allocPerCpu(size: number, align = 128): number {
+    return this.pool.alloc(size, align);
+  }
+
+  resetAllocations(): void {
+    this.view.u8.fill(0, this.plan.poolBase, this.plan.heapBase + this.plan.heapSize);
+    this.pool.reset();
+    this.heap.reset();
+  }
+
+  /**
+   * Every shared record back to its state right after create: vCPUs free with their first odd
+   * sequence, statistics and clock zero, user descriptors and allocations gone, injection off;
+   * threads keep their registration. Only between runs: rejects while a call is in flight.
+   */
+  async reset(): Promise<void> {
+    const busy = this.threads.filter((t) => !t.exited && t.busy).map((t) => t.slot);
+    if (busy.length) throw new UsageError(`kernel.reset: threads ${busy.join(', ')} are still running calls`);
+    await this.inject(undefined);
+    const { view: v, abi, plan } = this;
+    await this.sched.lockAsync();
+    try {
+      const owned = [...Array(plan.cpus).keys()].filter((c) => v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== 0);
+      if (owned.length || this.sched.waiters() > 0) {
+        throw new UsageError(`kernel.reset: vCPUs ${owned.join(', ')} are owned by pool workers; reset between tasks`);
+      }
+      for (let c = 0; c < plan.cpus; c++) {
+        const r = this.sched.cpu(c);
+        const node = v.load(r + abi.CPU_NODE);
+        v.u8.fill(0, r, r + abi.CPU_REC_SIZE);
+        v.store(r + abi.CPU_SEQ, 1);
+        v.store(r + abi.CPU_TARGET, -1);
+        v.store(r + abi.CPU_NODE, node);
+      }
+      for (let t = 0; t < plan.threads; t++) {
+        const r = threadRec(abi, plan, t);
+        const keep = [abi.T_AREA, abi.T_STATE, abi.T_REG_LEN, abi.T_REG_SIG, abi.T_PID].map((f) => [f, v.load(r + f)] as const);
+        const area = v.u8.slice(r, r + abi.T_AREA);
+        resetThread(v, abi, r);
+        v.u8.set(area, r);
+        for (const [f, x] of keep) v.store(r + f, x);
+        if (keep[2][1] !== 0) {
+          // Registered: the ids a thread that owns nothing reads (cpu_id_start 0, as after registration).
+          const a = keep[0][1];
+          v.store(a + abi.RSEQ_CPU_ID_START, 0); v.store(a + abi.RSEQ_CPU_ID, 0);
+          v.store(a + abi.RSEQ_MM_CID, 0); v.store(a + abi.RSEQ_NODE_ID, v.load(this.sched.cpu(0) + abi.CPU_NODE));
+          v.store64(a + abi.RSEQ_CS, 0n);
+        }
+      }
+      for (const w of [abi.SCHED_WAITERS, abi.SCHED_HEAD, abi.SCHED_TAIL, abi.SCHED_CID_MAP, abi.SCHED_TICK]) v.store(w, 0);
+      v.u8.fill(0, plan.descBase + abi.CSID_USER_FIRST * abi.CS_SIZE, plan.descBase + plan.nrDesc * abi.CS_SIZE);
+      this.nextDesc = abi.CSID_USER_FIRST;
+      this.resetAllocations();
+    } finally {
+      this.sched.unlock();
+    }
+  }
+
+  sumPerCpu(base: number): bigint {
+    let sum = 0n;
+    for (let c = 0; c < this.cpus; c++) sum += this.view.load64(base + c * this.plan.poolStride);
+    return sum;
+  }
+
+  stats(): KernelStats {
+    return readStats(this.view, this.abi, this.plan);
+  }
+
+  get supervised(): boolean {
+    return this.view.load(this.abi.SCHED_SUPERVISOR) === 1;
+  }
+
+  async supervise(options: SupervisorOptions): Promise<void> {
+    validateSupervisor(options);
+    if (!this.supervised) throw new UsageError('the supervisor is not running (created with supervisor: false, or it died)');
+    const { view: v, abi } = this;
+    writeSupervisorOptions(v, abi, options);
+    const gen = v.add(abi.SCHED_SUP_GEN, 1) + 1;
+    Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
+    wakeIdle(v, abi);
+    for (let ack = v.load(abi.SCHED_SUP_ACK); ack < gen; ack = v.load(abi.SCHED_SUP_ACK)) {
+      if (!this.supervised) throw new UsageError(`the supervisor died: ${this.supervisorError?.message ?? 'unknown'}`);
+      const w = Atomics.waitAsync(v.i32, abi.SCHED_SUP_ACK >> 2, ack, 50);
+      if (w.async) await w.value;
+    }
+  }
+
+  get supervisorFailure(): Error | undefined {
+    return this.supervisorError;
+  }
+
+  /** Stop the supervisor as if it had crashed (for tests of the runtime without it). */
+  async crashSupervisor(): Promise<void> {
+    await this.supervisorPort?.terminate();
+  }
+
+  async kill(slot: number): Promise<void> {
+    const t = this.thread(slot);
+    // One kill at a time: the main thread holds the scheduler lock across each.
+    const done = this.kills.then(() => this.killNow(t));
+    this.kills = done.catch(() => {});
+    return done;
+  }
+
+  private async killNow(t: ThreadHandle): Promise<void> {
+    const slot = t.slot;
+    if (t.exited) return;
+    // Hold the scheduler lock across the kill so the thread cannot die inside a locked section.
+    this.killing.add(slot);
+    await this.sched.lockAsync();
+    try {
+      await t.port.terminate();
+      this.reapLocked(slot);
+    } finally {
+      this.sched.unlock();
+      this.killing.delete(slot);
+    }
+  }
+
+  /** Reset a dead thread's slot so that stats and tests see a clean record. */
+  clearSlot(slot: number): void {
+    resetThread(this.view, this.abi, this.sched.thread(slot));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.view.store(this.abi.SCHED_SUPERVISOR, 0);
+    Atomics.notify(this.view.i32, this.abi.SCHED_SUPERVISOR >> 2);
+    wakeIdle(this.view, this.abi);
+    await Promise.all(this.threads.filter((t) => !t.exited).map((t) => t.port.terminate()));
+    await this.supervisorPort?.terminate();
+  }
+}
