@@ -29,6 +29,37 @@ import {
   rseq_inject_preempted, rseq_mismatch, rseq_restart, rseq_seqp, rseq_unchanged,
 } from "./rseq";
 
+/**
+ * Every operation's start, written once (param_test's points 9, 1, 8 and 2 around it): publish
+ * descriptor `cs`, take the sequence snapshot and compare the caller's `cpu` with this thread's
+ * current index. Returns the even snapshot s0; or, after accounting the restart, the injected
+ * preemption or the stale cpu, 1 (odd): the operation then returns -1 and its caller retries.
+ * The sequence word's address is rseq_seqp() right after an even return: an action at point 1 or
+ * 8 that moved the thread has already aborted, so it still names the vCPU the snapshot came from.
+ */
+// @ts-ignore: decorator
+@inline function op_begin(inj: bool, mode: i32, cs: usize, cpu: i32): u32 {
+  rseq_inject(inj, 9);
+  const area = rseq_area();
+  const seqp = rseq_seqp();
+  const s0 = rseq_enter(area, seqp, cs);
+  if (s0 & 1) { rseq_restart(area, mode, cpu); return 1; }
+  rseq_inject(inj, 1);
+  if (rseq_inject_preempted(inj, 8, seqp, s0)) { rseq_abort(); return 1; }
+  if (rseq_index(area, mode) != cpu) { rseq_mismatch(); return 1; }
+  rseq_inject(inj, 2);
+  return s0;
+}
+
+/** The commit check (points 7 before, 6 after): false, the abort accounted, when the section must restart. */
+// @ts-ignore: decorator
+@inline function op_check(inj: bool, seqp: usize, s0: u32): bool {
+  rseq_inject(inj, 7);
+  if (!rseq_unchanged(seqp, s0)) { rseq_abort(); return false; }
+  rseq_inject(inj, 6);
+  return true;
+}
+
 /** Nothing was stored: report "compare failed" only if the value read was the owner's. */
 // @ts-ignore: decorator
 @inline function cmpfail(seqp: usize, s0: u32): i32 {
@@ -44,21 +75,14 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_cbne_store<T>(mode: i32, v: usize, expect: T, newv: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   const cur = load<T>(v);
   rseq_inject(inj, 3);
   if (cur != expect) return cmpfail(seqp, s0);
-  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   store<T>(v, newv);
   return rseq_committed();
 }
@@ -66,19 +90,12 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_add_store<T>(mode: i32, v: usize, count: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_ADD_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   const cur = load<T>(v);
-  rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   store<T>(v, cur + count);
   return rseq_committed();
 }
@@ -88,24 +105,17 @@ import {
   mode: i32, v: usize, expectnot: usize, voffp: usize, load_to: usize, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   const r = load<usize>(v);
   rseq_inject(inj, 3);
   if (r == expectnot) return cmpfail(seqp, s0);
   rseq_inject(inj, 4);
   store<usize>(load_to, r);
   const next = load<usize>(r + voffp);
-  rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   store<usize>(v, next);
   return rseq_committed();
 }
@@ -113,21 +123,14 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_add_load_load_add_store<T>(mode: i32, ptr: usize, off: usize, inc: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   const p = load<usize>(load<usize>(ptr) + off);
   rseq_inject(inj, 3);
   const cur = load<T>(p);
-  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   store<T>(p, cur + inc);
   return rseq_committed();
 }
@@ -137,21 +140,14 @@ import {
   mode: i32, v: usize, expect: T, v2: usize, expect2: T, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   if (load<T>(v2) != expect2) return cmpfail(seqp, s0);
-  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   store<T>(v, newv);
   return rseq_committed();
 }
@@ -161,21 +157,14 @@ import {
   mode: i32, mo: i32, v: usize, expect: T, v2: usize, newv2: T, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_STORE_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_STORE_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   store<T>(v2, newv2);
-  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   commit<T>(mo, v, newv);
   return rseq_committed();
 }
@@ -185,21 +174,14 @@ import {
   mode: i32, mo: i32, v: usize, expect: T, dst: usize, src: usize, len: usize, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  rseq_inject(inj, 9);
-  const area = rseq_area();
+  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE), cpu);
+  if (s0 & 1) return -1;
   const seqp = rseq_seqp();
-  const s0 = rseq_enter(area, seqp, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE));
-  if (s0 & 1) return rseq_restart(area, mode, cpu);
-  rseq_inject(inj, 1);
-  if (rseq_inject_preempted(inj, 8, seqp, s0)) return rseq_abort();
-  if (rseq_index(area, mode) != cpu) return rseq_mismatch();
-  rseq_inject(inj, 2);
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   memory.copy(dst, src, len);
-  rseq_inject(inj, 4); rseq_inject(inj, 5); rseq_inject(inj, 7);
-  if (!rseq_unchanged(seqp, s0)) return rseq_abort();
-  rseq_inject(inj, 6);
+  rseq_inject(inj, 4); rseq_inject(inj, 5);
+  if (!op_check(inj, seqp, s0)) return -1;
   commit<T>(mo, v, newv);
   return rseq_committed();
 }
