@@ -227,10 +227,25 @@ export class Kernel {
     m: ModuleHandle, fn: string, args: (slot: number) => (number | bigint)[] = () => [], slots?: number[],
   ): Promise<CallResult<T>[]> {
     const which = slots ?? this.threads.filter((t) => !t.exited).map((t) => t.slot);
+    return this.together<T>(which, (slot) => ({ op: 'call', module: m.id, fn, args: args(slot), together: true }));
+  }
+
+  /**
+   * runScript on several threads at once, each with `args(slot)`, all released together from the
+   * same start barrier as run() (after each has imported `url`). Resolves when every call returned.
+   */
+  async runScripts<T = unknown>(
+    slots: number[], url: string | URL, fn: string, args: (slot: number) => unknown[] = () => [],
+  ): Promise<CallResult<T>[]> {
+    return this.together<T>(slots, (slot) => ({ op: 'script', url: String(url), fn, args: args(slot), together: true }));
+  }
+
+  /** Post `req(slot)` to every slot of `which`, then release them all from the start barrier. */
+  private async together<T>(which: number[], req: (slot: number) => Req): Promise<CallResult<T>[]> {
     const bar = this.abi.SCHED_BARRIER >> 2;
     Atomics.store(this.view.i32, bar, 0);
     Atomics.store(this.view.i32, bar + 1, 0);
-    const calls = which.map((slot) => this.call(slot, { op: 'call', module: m.id, fn, args: args(slot), together: true })
+    const calls = which.map((slot) => this.call(slot, req(slot))
       .then(({ value, ms }) => ({ thread: slot, value: value as T, ms })));
     const arrived = Promise.race([this.whenArrived(which.length), Promise.allSettled(calls)]);
     await arrived;
