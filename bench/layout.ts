@@ -6,6 +6,8 @@ import type { Abi } from '../host/abi.js';
 export const USIZE = 4;
 /** An i64 counter word. */
 export const I64 = 8;
+/** An i32 word (JS Atomics on an Int32Array). */
+export const I32 = 4;
 
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 

@@ -2,7 +2,7 @@
 import { analysisHelpers as h, type TargetDef } from '../analysis.js';
 import { counterCheck, fail } from '../checks.js';
 import { cpuCopies, perThread, scriptLoop, wasmLoop } from '../harness.js';
-import { I64, line } from '../layout.js';
+import { I32, I64, line } from '../layout.js';
 import { COLUMNS, STANDARD } from '../metrics.js';
 import type { Env, Impl, Suite, Workload } from '../suite.js';
 
@@ -71,7 +71,7 @@ const impls: Impl[] = [
     id: 'js-atomics-shared', kind: 'js', baseline: 'atomic-shared',
     what: 'JS Atomics.add on one shared Int32Array word, in a JS loop',
     prepare(env) {
-      const word = env.k.alloc(4, line(env.e.abi));
+      const word = env.k.alloc(I32, line(env.e.abi));
       const check = counterCheck(this.id, () => BigInt(env.e.view.load(word) >>> 0), true);
       return scriptLoop(env, this.id, { fn: 'atomicsAddLoop', args: (_s, iters) => ({ word, iters }), exact: true, check });
     },
