@@ -208,3 +208,29 @@ export const MO_RELEASE: i32 = 3;
 
 /** Injection points, after param_test's -1..-9. */
 export const INJECT_POINTS: i32 = 9;
+
+// (bench: provisional, merged with the ABI branch)
+// Layouts of the library's structures, as assembly/percpu/list.ts, buffer.ts, memcpy.ts and
+// assembly/atomic/mpmc.ts use them today, so that host code (bench/layout.ts) reads them here.
+/** List node (percpu/list.ts, atomic/treiber.ts): 0 data (isize) | 4 next (usize). */
+export const NODE_DATA: i32 = 0;
+export const NODE_NEXT: i32 = 4;
+export const NODE_SIZE: i32 = 8;
+/** Pointer buffer (percpu/buffer.ts): 0 offset (i32) | 4 buflen (i32) | 8.. usize array. */
+export const BUF_OFFSET: i32 = 0;
+export const BUF_LEN: i32 = 4;
+export const BUF_ARRAY: i32 = 8;
+/** memcpy buffer (percpu/memcpy.ts): 0 offset (i32) | 4 buflen (i32) | 8 item size (i32) | 16.. items. */
+export const MBUF_OFFSET: i32 = 0;
+export const MBUF_LEN: i32 = 4;
+export const MBUF_ITEM: i32 = 8;
+export const MBUF_ARRAY: i32 = 16;
+/** MPMC queue (atomic/mpmc.ts): hot words on their own lines, then cells (sequence u32 | payload). */
+export const MPMC_ENQ: i32 = 0;
+export const MPMC_DEQ: i32 = 128;
+export const MPMC_MASK: i32 = 256;
+export const MPMC_CELL_SIZE: i32 = 260;
+export const MPMC_CELLS: i32 = 384;
+export const MPMC_PAYLOAD: i32 = 8;
+/** A global spinlock word with its padding: what it protects starts LOCK_SIZE bytes after it. */
+export const LOCK_SIZE: i32 = 8;

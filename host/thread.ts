@@ -13,7 +13,7 @@ export type Request =
   | { op: 'load'; id: number; module: number; wasm: WebAssembly.Module }
   | { op: 'sys_rseq'; id: number; args: [number, number, number, number] }
   | { op: 'inject'; id: number; options?: InjectionOptions }
-  | { op: 'script'; id: number; url: string; fn: string; args: unknown[] };
+  | { op: 'script'; id: number; url: string; fn: string; args: unknown[]; together?: boolean };
 
 export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
@@ -55,6 +55,7 @@ async function handle(req: Request): Promise<Reply> {
     case 'script': {
       const fn = ((await import(req.url)) as Record<string, unknown>)[req.fn];
       if (typeof fn !== 'function') throw new TypeError(`${req.url} has no export '${req.fn}'`);
+      if (req.together) startTogether();
       return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(context, ...req.args));
     }
     case 'load':

@@ -27,3 +27,70 @@ test('npm run bench -- --quick --suite counter,list --threads 1,2 --repeat 1 wri
   assert.ok(!/<script[^>]+src=/.test(html), 'no external scripts: it opens offline');
   assert.match(html, /new Chart\(|Chart\(/);
 });
+
+test('a suite with an extra metric appears in the table, JSON and HTML with no special case', { timeout: 120_000 }, async () => {
+  const { measure } = await import('../bench/measure.js');
+  const { STANDARD, COLUMNS, medianOf } = await import('../bench/metrics.js');
+  const { wasmLoop, perThread } = await import('../bench/harness.js');
+  const { counterCheck } = await import('../bench/checks.js');
+  const { renderTable } = await import('../bench/report/table.js');
+  const { toJson } = await import('../bench/report/json.js');
+  const { renderHtml } = await import('../bench/report/html.js');
+  type Suite = import('../bench/suite.js').Suite;
+  const held: import('../bench/suite.js').Metric = {
+    key: 'bytesHeld', label: 'bytes held', unit: 'B', better: 'lower', format: (x) => `${x} B`, reduce: medianOf('bytesHeld'),
+  };
+  const suite: Suite = {
+    id: 'extra', title: 'a test suite with a metric of its own', metrics: [...STANDARD, held], columns: [...COLUMNS, 'bytesHeld'],
+    impls: [{
+      id: 'plain', kind: 'plain', baseline: 'plain', what: 'plain add on the thread\'s own word',
+      prepare(env) {
+        const word = perThread(env);
+        const w = wasmLoop(env, 'plain', { fn: 'counter_plain', args: (s) => [word(s)], exact: true, check: counterCheck('plain', () => env.e.view.load64(word(0))) });
+        return { run: async (slots, iters) => ({ ...(await w.run(slots, iters)), counts: { bytesHeld: 4096 } }) };
+      },
+    }],
+  };
+  const quiet = { start() {}, step() {}, log() {} };
+  const m = await measure({
+    cpus: 1, threads: [1], repeat: 1, sampleMs: 5, suites: ['extra'], injectHz: [0], sliceMs: 2,
+    jsApi: { maxTime: 0.01, minSamples: 1, rounds: 1 }, seed: 1,
+  }, quiet, [suite]);
+  assert.equal(m.results.length, 1);
+  const table = renderTable(m);
+  assert.match(table, /bytes held/);
+  assert.match(table, /4096 B/);
+  const j = toJson(m);
+  assert.equal(j.results[0].bytesHeld, 4096);
+  for (const k of ['suite', 'impl', 'threads', 'vcpus', 'injectHz', 'opsPerSec', 'nsPerOp', 'abortsPerOp']) assert.ok(k in j.results[0], k);
+  assert.match(await renderHtml(m), /<th>bytes held<\/th>/);
+});
+
+test('a missing bench dev dependency is named in one line', async () => {
+  const { missingDependency, missingMessage, BENCH_DEPENDENCIES } = await import('../bench/deps.js');
+  assert.equal(missingDependency(), undefined, 'the bench\'s dev dependencies are installed in a clone');
+  assert.equal(missingDependency([...BENCH_DEPENDENCIES, 'wasm-rseq-no-such-package']), 'wasm-rseq-no-such-package');
+  assert.equal(missingMessage('cli-table3'), 'wasm-rseq bench: missing dev dependency cli-table3 — run npm install in a clone of the repository');
+});
+
+test('a broken structure fails its sample loudly (CheckError)', { timeout: 120_000 }, async () => {
+  const { measure } = await import('../bench/measure.js');
+  const { STANDARD, COLUMNS } = await import('../bench/metrics.js');
+  const { wasmLoop, perThread } = await import('../bench/harness.js');
+  const { CheckError, counterCheck } = await import('../bench/checks.js');
+  const suite: import('../bench/suite.js').Suite = {
+    id: 'broken', title: 'a counter checked against the wrong word', metrics: STANDARD, columns: COLUMNS,
+    impls: [{
+      id: 'plain', kind: 'plain', baseline: 'plain', what: 'plain add, checked against a word nobody writes',
+      prepare(env) {
+        const word = perThread(env);
+        return wasmLoop(env, 'plain', { fn: 'counter_plain', args: (s) => [word(s)], exact: true, check: counterCheck('plain', () => env.e.view.load64(word(1))) });
+      },
+    }],
+  };
+  const quiet = { start() {}, step() {}, log() {} };
+  await assert.rejects(measure({
+    cpus: 1, threads: [1], repeat: 1, sampleMs: 5, suites: ['broken'], injectHz: [0], sliceMs: 2,
+    jsApi: { maxTime: 0.01, minSamples: 1, rounds: 1 }, seed: 1,
+  }, quiet, [suite]), (e: unknown) => e instanceof CheckError && /increments lost or duplicated/.test(e.message));
+});

@@ -1,6 +1,8 @@
-// Number formatting and grouping shared by the table, JSON and HTML reports.
-import type { Result } from '../measure.js';
-import { IMPLS, JS_API_BASELINE, JS_API_CASES, SUITES, type SuiteName } from '../suites.js';
+// Number formatting, grouping and the columns shared by the table, JSON and HTML reports: every
+// column comes from the suite's declared metrics (Suite.columns), none from a suite's name.
+import { ratioOf } from '../analysis.js';
+import type { Measurement, Result } from '../result.js';
+import type { Suite } from '../suite.js';
 
 export const rate = (x: number): string =>
   x >= 1e9 ? `${(x / 1e9).toFixed(2)} G` : x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
@@ -14,20 +16,37 @@ export const perOp = (x: number): string => (x === 0 ? '0' : x < 0.01 ? x.toExpo
 
 export const hz = (x: number): string => (x >= 1000 ? `${x / 1000}k` : String(x));
 
-/** Results grouped by suite, in the suites' canonical order. */
-export function bySuite(results: Result[]): [SuiteName, Result[]][] {
-  return SUITES.map((s) => [s, results.filter((r) => r.suite === s)] as [SuiteName, Result[]]).filter(([, rs]) => rs.length > 0);
+/** Results grouped by suite, in the suites' order. */
+export function bySuite(m: Measurement): [Suite, Result[]][] {
+  return m.suites.map((s) => [s, m.results.filter((r) => r.suite === s.id)] as [Suite, Result[]]).filter(([, rs]) => rs.length > 0);
 }
 
 export const isBaseline = (r: Result) => r.impl === r.baseline.impl && r.injectHz === r.baseline.injectHz;
 
 /** A suite's baseline and one line per implementation. */
-export function describe(suite: SuiteName): { baseline: string; what: [string, string][] } {
-  if (suite === 'js-api') return { baseline: JS_API_BASELINE, what: JS_API_CASES.map((c) => [c.id, c.what]) };
-  const impls = IMPLS[suite];
-  const baselines = [...new Set(impls.map((i) => i.baseline))];
+export function describe(suite: Suite): { baseline: string; what: [string, string][] } {
+  const baselines = [...new Set(suite.impls.map((i) => i.baseline))];
   return {
-    baseline: suite === 'injection' ? 'the same implementation at 0 Hz' : baselines.join(' (writes), ') + (baselines.length > 1 ? ' (reads)' : ''),
-    what: impls.map((i) => [i.id, i.what]),
+    baseline: suite.baseline ?? baselines.join(' (writes), ') + (baselines.length > 1 ? ' (reads)' : ''),
+    what: suite.impls.map((i) => [i.id, i.what]),
   };
+}
+
+/** The identity columns every table starts with. */
+const IDENTITY: [string, (r: Result) => string][] = [
+  ['impl', (r) => r.impl], ['threads', (r) => String(r.threads)], ['vcpus', (r) => String(r.vcpus)], ['inject Hz', (r) => hz(r.injectHz)],
+];
+
+/** Column headings of `suite`'s table. */
+export function heads(suite: Suite): string[] {
+  return [...IDENTITY.map(([h]) => h), ...suite.columns.map((c) => (c === 'ratio' ? 'ratio' : suite.metrics.find((m) => m.key === c)!.label))];
+}
+
+/** One row's cells, formatted by each column's metric ('-' where the row has no value). */
+export function cells(suite: Suite, r: Result, all: Result[]): string[] {
+  return [...IDENTITY.map(([, f]) => f(r)), ...suite.columns.map((c) => {
+    if (c === 'ratio') return ratio(ratioOf(r, all), isBaseline(r));
+    const m = suite.metrics.find((x) => x.key === c)!;
+    return typeof r[c] === 'number' ? m.format(r[c] as number) : '-';
+  })];
 }

@@ -1,11 +1,11 @@
 // HTML report: one self-contained file that opens offline. Inlines chart.js's UMD bundle and the
-// JSON report; one chart per suite (throughput vs threads, one line per implementation; js-api as
-// ns per call) above the same table the terminal shows, and the targets.
+// JSON report; one chart per suite (throughput vs threads, one line per implementation and rate;
+// 1-thread suites as ns per op) above the same table the terminal shows, and the targets.
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Measurement } from '../measure.js';
-import { bySuite, describe, hz, isBaseline, nanos, perOp, rate, ratio } from './format.js';
+import type { Measurement } from '../result.js';
+import { bySuite, cells, describe, heads } from './format.js';
 import { toJson } from './json.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -37,9 +37,11 @@ for (const suite of suites) {
     continue;
   }
   const threads = [...new Set(rows.map(r => r.threads))].sort((a, b) => a - b);
-  const keys = [...new Set(rows.map(r => r.impl + (suite === 'injection' ? ' @' + r.injectHz + ' Hz' : '')))];
+  const rated = new Set(rows.map(r => r.injectHz)).size > 1;
+  const keyOf = (r) => r.impl + (rated ? ' @' + r.injectHz + ' Hz' : '');
+  const keys = [...new Set(rows.map(keyOf))];
   const datasets = keys.map((key, i) => {
-    const pts = rows.filter(r => r.impl + (suite === 'injection' ? ' @' + r.injectHz + ' Hz' : '') === key);
+    const pts = rows.filter(r => keyOf(r) === key);
     const kind = pts[0].kind;
     return { label: key, data: threads.map(t => (pts.find(r => r.threads === t) || {}).opsPerSec ?? null),
       borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length],
@@ -55,21 +57,16 @@ for (const suite of suites) {
 export async function renderHtml(m: Measurement): Promise<string> {
   const report = toJson(m);
   const { meta } = m;
-  const sections = bySuite(m.results).map(([suite, rows]) => {
-    const inj = suite === 'injection';
-    const body = rows.map((r) => {
-      const ratioCell = ratio(report.results.find((x) => x.suite === r.suite && x.impl === r.impl && x.threads === r.threads && x.injectHz === r.injectHz)?.ratio ?? undefined, isBaseline(r));
-      return `<tr class="${r.kind}"><td>${esc(r.impl)}</td><td>${r.threads}</td><td>${r.vcpus}</td><td>${hz(r.injectHz)}</td>`
-        + `<td>${rate(r.opsPerSec)}</td><td>${nanos(r.nsPerOp)}</td><td>${ratioCell}</td><td>${perOp(r.abortsPerOp)}</td>`
-        + (inj ? `<td>${rate(r.requestsPerSec)}</td><td>${rate(r.preemptionsPerSec + r.migrationsPerSec)}</td>` : '') + '</tr>';
-    }).join('\n');
+  const sections = bySuite(m).map(([suite, rows]) => {
+    const body = rows.map((r) => `<tr class="${r.kind}">${cells(suite, r, m.results).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
     const d = describe(suite);
     const legend = d.what.map(([id, what]) => `<dt>${esc(id)}</dt><dd>${esc(what)}</dd>`).join('');
-    return `<section><h2>${esc(suite)}</h2><p class="meta">baseline: ${esc(d.baseline)}</p><div class="chart"><canvas id="chart-${esc(suite)}"></canvas></div>
-<table><thead><tr><th>impl</th><th>threads</th><th>vcpus</th><th>inject Hz</th><th>ops/s</th><th>ns/op</th><th>ratio</th><th>aborts/op</th>${inj ? '<th>requests/s</th><th>acted/s</th>' : ''}</tr></thead>
+    const notes = (suite.notes?.(meta) ?? []).map((n) => `<p class="meta">${esc(n)}</p>`).join('');
+    return `<section><h2>${esc(suite.id)}</h2><p class="meta">${esc(suite.title)}; baseline: ${esc(d.baseline)}</p><div class="chart"><canvas id="chart-${esc(suite.id)}"></canvas></div>
+<table><thead><tr>${heads(suite).map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
-</tbody></table><dl>${legend}</dl></section>`;
+</tbody></table><dl>${legend}</dl>${notes}</section>`;
   }).join('\n');
   const targets = report.targets.map((t) => {
     const v = t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS';

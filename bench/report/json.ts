@@ -1,8 +1,8 @@
 // JSON report: { meta, results: [ { suite, impl, threads, vcpus, injectHz, opsPerSec, nsPerOp,
-// abortsPerOp, ...extra } ], targets } - everything a later report needs, nothing else.
+// abortsPerOp, ...the suite's other metrics } ], targets } - everything a later report needs.
 import { writeFile } from 'node:fs/promises';
 import { evaluateTargets, ratioOf, type TargetOutcome } from '../analysis.js';
-import type { Measurement, Meta, Result } from '../measure.js';
+import type { Measurement, Meta, Result } from '../result.js';
 
 export interface JsonReport {
   meta: Meta;
@@ -14,7 +14,7 @@ export function toJson(m: Measurement): JsonReport {
   return {
     meta: m.meta,
     results: m.results.map((r) => ({ ...r, ratio: ratioOf(r, m.results) ?? null })),
-    targets: evaluateTargets(m.results),
+    targets: evaluateTargets(m.results, m.suites),
   };
 }
 

@@ -224,13 +224,24 @@ export class Engine {
   async run<T = unknown>(
     m: ModuleHandle, fn: string, args: (slot: number) => (number | bigint)[] = () => [], slots?: number[],
   ): Promise<CallResult<T>[]> {
-    const which = slots ?? this.live;
+    return this.together<T>(slots ?? this.live, (slot) => ({ op: 'call', module: m.id, fn, args: args(slot), together: true }));
+  }
+
+  /** runScript on several threads at once, released together from the same start barrier as run(). */
+  async runScripts<T = unknown>(
+    slots: number[], url: string | URL, fn: string, args: (slot: number) => unknown[] = () => [],
+  ): Promise<CallResult<T>[]> {
+    return this.together<T>(slots, (slot) => ({ op: 'script', url: String(url), fn, args: args(slot), together: true }));
+  }
+
+  /** Post `req(slot)` to every slot of `which`, then release them all from the start barrier. */
+  private async together<T>(which: number[], req: (slot: number) => Req): Promise<CallResult<T>[]> {
     if (which.length === 0) throw new UsageError('kernel.run: no threads to run on (created with threads: 0, or all have exited)');
     for (const slot of which) this.thread(slot);
     const bar = this.abi.SCHED_BARRIER >> 2;
     Atomics.store(this.view.i32, bar, 0);
     Atomics.store(this.view.i32, bar + 1, 0);
-    const calls = which.map((slot) => this.call(slot, { op: 'call', module: m.id, fn, args: args(slot), together: true })
+    const calls = which.map((slot) => this.call(slot, req(slot))
       .then(({ value, ms }) => ({ thread: slot, value: value as T, ms })));
     await Promise.race([this.whenArrived(which.length), Promise.allSettled(calls)]);
     Atomics.store(this.view.i32, bar, 1);

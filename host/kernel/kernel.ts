@@ -76,6 +76,11 @@ export class Kernel {
     return engineOf(this, 'kernel.run').run<T>(m, fn, args, slots);
   }
 
+  /** runScript on several threads (`slots`) at once, each with `args(slot)`, released together like run(). */
+  runScripts<T = unknown>(slots: number[], url: string | URL, fn: string, args?: (slot: number) => unknown[]): Promise<CallResult<T>[]> {
+    return engineOf(this, 'kernel.runScripts').runScripts<T>(slots, url, fn, args);
+  }
+
   /** The thread's sys_rseq(area, len, flags, sig): resolves 0 or rejects with an RseqError. */
   sysRseq(slot: number, area: number, len: number, flags: number, sig: number): Promise<0> {
     return engineOf(this, 'kernel.sysRseq').sysRseq(slot, area, len, flags, sig);
