@@ -1,6 +1,6 @@
 // Reads the shared-memory ABI from the core module (assembly/abi.ts is the one source of truth)
 // and checks that it is self-consistent before anything is laid out with it.
-import { UsageError } from './errors.js';
+import { ModuleError, UsageError } from './errors.js';
 
 /** Every exported i32 constant of the core module, by name (RSEQ_CPU_ID, T_SEQP, ...). */
 export type Abi = Readonly<Record<string, number>>;
@@ -24,7 +24,7 @@ export function readAbi(core: WebAssembly.Module): Abi {
 }
 
 function instantiateScratch(core: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Instance {
-  const never = () => { throw new Error('scratch instance'); };
+  const never = () => { throw new ModuleError('the core module called the host while its ABI was being read'); };
   return new WebAssembly.Instance(core, {
     env: { memory, abort: never },
     'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },

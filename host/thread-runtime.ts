@@ -6,6 +6,7 @@ import type { PolicySpec } from './kernel/policy.js';
 import { ThreadKernel } from './kernel/thread-kernel.js';
 import { SharedView, type MemoryPlan } from './memory.js';
 import { platform } from './platform/index.js';
+import { abortImport } from './wasm-abort.js';
 
 export interface ThreadData {
   memory: WebAssembly.Memory;
@@ -46,7 +47,7 @@ export class ThreadRuntime {
     this.view = new SharedView(data.memory);
     this.abi = data.abi;
     this.kernel = new ThreadKernel(this.view, this.abi, data.plan, slot, data.policy);
-    this.env = { memory: data.memory, abort: () => { throw new Error('abort() called in wasm'); } };
+    this.env = { memory: data.memory, abort: abortImport(data.memory, slot) };
     for (const m of data.modules) this.load(m.id, m.module);
     const rec = this.kernel.rec;
     this.view.store(rec + this.abi.T_PID, pid);

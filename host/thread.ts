@@ -1,7 +1,7 @@
 // Worker bootstrap: one emulated thread. Instantiates every loaded module once on the shared
 // memory with this thread's record, registers rseq (unless told not to), then runs calls posted by
 // the kernel. After each call it parks (releases its vCPU), as a thread does before blocking.
-import { RseqFault } from './errors.js';
+import { RseqFault, serializeError, type SerializedError } from './errors.js';
 import type { InjectionOptions } from './kernel/policy.js';
 import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadData } from './thread-runtime.js';
@@ -17,7 +17,7 @@ export type Request =
 
 export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
-  | { id: number; ok: false; error: { name: string; message: string; fault?: boolean } };
+  | { id: number; ok: false; error: SerializedError };
 
 const data = platform.threadData<ThreadData>();
 const parent = platform.parent();
@@ -75,8 +75,7 @@ parent.onMessage(async (message) => {
   try {
     reply = await handle(req);
   } catch (e) {
-    const err = e as Error;
-    reply = { id: req.id, ok: false, error: { name: err.name, message: err.message, fault: e instanceof RseqFault } };
+    reply = { id: req.id, ok: false, error: serializeError(e) };
     if (e instanceof RseqFault) {
       // The kernel's SIGSEGV kills the thread: the kernel reaps its vCPU and slot when it exits.
       parent.post(reply);

@@ -1,7 +1,9 @@
 // The SPIN model of the emulated kernel's vCPU ownership / sequence protocol (tests/model/rseq.pml):
 // every light case of tests/model/cases.txt is model-checked exhaustively. The correct model must
 // verify (errors: 0, complete search) and each deliberately broken variant must be rejected.
-// Needs `spin` and a C compiler: apt-get install -y spin (gcc). Missing tools FAIL the suite.
+// Needs `spin` and a C compiler (apt-get install -y spin gcc). Without them the model check is
+// skipped (one skipped test saying how to enable it), except under CI (CI=true), where a missing
+// tool FAILS the suite: CI (.ci/run) installs spin, so a skip there would hide a broken setup.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -142,14 +144,15 @@ function pool(n: number): <T>(job: () => Promise<T>) => Promise<T> {
 }
 
 const cases = MODEL_DIR === undefined ? [] : loadCases(MODEL_DIR).filter((c) => c.tier === 'light');
-const missing =
-  MODEL_DIR === undefined
-    ? 'tests/model/rseq.pml and cases.txt not found next to the package root'
-    : !have(SPIN, '-V')
-      ? `'${SPIN}' (the SPIN model checker) is not installed: install it with \`apt-get install -y spin\` (or set SPIN=/path/to/spin)`
-      : !have(CC, '--version')
-        ? `C compiler '${CC}' not found (needed to build pan): apt-get install -y gcc`
-        : undefined;
+const CI = process.env.CI === 'true';
+/** Why the model check cannot run here (a missing model is always a failure, missing tools only under CI). */
+const missingModel = MODEL_DIR === undefined ? 'tests/model/rseq.pml and cases.txt not found next to the package root' : undefined;
+const missingTool = !have(SPIN, '-V')
+  ? `spin not found${SPIN === 'spin' ? ' on PATH' : ` at SPIN=${SPIN}`} (apt-get install spin, or set SPIN=/path/to/spin)`
+  : !have(CC, '--version')
+    ? `C compiler not found${CC === 'gcc' ? ' (gcc on PATH)' : ` at CC=${CC}`}, needed to build pan (apt-get install gcc, or set CC=/path/to/cc)`
+    : undefined;
+const missing = missingModel ?? missingTool;
 
 // The cases run CONCURRENCY at a time, started up front in file order; each test below awaits its
 // own case, so the tests report in order and a test's timeout covers little more than its own run.
@@ -164,14 +167,18 @@ if (missing === undefined && MODEL_DIR !== undefined) {
   }
 }
 
-test('SPIN and a C compiler are available, and the model is found', () => {
-  if (missing !== undefined) assert.fail(missing);
-  assert.ok(cases.some((c) => c.expect === 'ok') && cases.some((c) => c.expect === 'assert'), 'cases.txt has no cases');
-});
+if (missingModel === undefined && missingTool !== undefined && !CI) {
+  // One skipped test, not one per case: the runner reports the model check as skipped, never passed.
+  test('SPIN model check', { skip: `model check skipped: ${missingTool}; CI=true makes this a failure` }, () => {});
+} else {
+  test('SPIN and a C compiler are available, and the model is found', () => {
+    if (missing !== undefined) assert.fail(`model check cannot run: ${missing}${CI && missingTool ? ' (CI=true: a missing tool is a failure)' : ''}`);
+    assert.ok(cases.some((c) => c.expect === 'ok') && cases.some((c) => c.expect === 'assert'), 'cases.txt has no cases');
+  });
+}
 
-for (const c of cases) {
+for (const c of missing === undefined ? cases : []) {
   test(`SPIN model: ${c.name} [${c.expect}] ${c.flags.join(' ')}`, { timeout: CASE_TIMEOUT_MS }, async (t) => {
-    if (missing !== undefined) assert.fail(missing);
     const pending = results.get(c.name);
     assert.ok(pending, `case ${c.name} was not started`);
     const r = await pending;

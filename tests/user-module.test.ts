@@ -1,34 +1,15 @@
 // A user module, compiled the way a user compiles theirs (import "wasm-rseq/assembly", the preset),
 // loaded with kernel.load and run under injected preemption; and modules that do not fit rejected.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 import { Kernel, ModuleError } from '../host/index.js';
 import { packageRoot } from '../host/paths.js';
+import { compileUserFixture } from './fixtures/asc.js';
 
 /** Compile the fixture with the preset, or with `options` replacing the preset's (to break it). */
-async function compile(options?: Record<string, unknown>): Promise<Uint8Array> {
-  // asc finds "wasm-rseq/assembly" under a --path folder that holds the package as wasm-rseq/.
-  const libs = mkdtempSync(join(tmpdir(), 'wasm-rseq-lib-'));
-  symlinkSync(packageRoot, join(libs, 'wasm-rseq'));
-  const entry = fileURLToPath(new URL('../../tests/fixtures/user/sections.ts', import.meta.url));
-  let config = join(packageRoot, 'asconfig.preset.json');
-  if (options) {
-    config = join(libs, 'asconfig.json');
-    writeFileSync(config, JSON.stringify({ options }));
-  }
-  let out: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(
-    [entry, '--config', config, '--path', libs, '--outFile', 'out.wasm'],
-    { writeFile: (name: string, contents: string | Uint8Array) => { if (name.endsWith('out.wasm')) out = contents as Uint8Array; } },
-  );
-  if (error) throw new Error(`${error.message}\n${stderr.toString()}`);
-  return out!;
-}
+const compile = (options?: Record<string, unknown>): Promise<Uint8Array> => compileUserFixture('sections.ts', options);
 
 test('a user module built with the preset runs its own sections exactly under injection', { timeout: 120_000 }, async () => {
   const bytes = await compile();

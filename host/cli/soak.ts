@@ -1,6 +1,7 @@
 // `wasm-rseq soak`: the param-test matrix under random injection, round after round, until the time
 // is up. Every run is checked exactly; a watchdog catches deadlock; memory (RSS) is watched. Any
 // violation prints the seed and the command line that replays it, and the exit code is 1.
+import { WatchdogError } from '../errors.js';
 import { prng } from '../kernel/prng.js';
 import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
@@ -43,7 +44,7 @@ export async function soak(o: SoakOptions): Promise<boolean> {
     if (o.verbose) o.log(replayLine(opts));
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`watchdog: no progress in ${o.watchdogSeconds} s (deadlock?)`)), o.watchdogSeconds * 1000);
+      timer = setTimeout(() => reject(new WatchdogError(o.watchdogSeconds)), o.watchdogSeconds * 1000);
     });
     try {
       const r = await Promise.race([runParamTest(opts), watchdog]);

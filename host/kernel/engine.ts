@@ -3,7 +3,7 @@
 // (kernel.ts), the library's pool, bench and tests reach this through host/internal.ts.
 // The main thread never blocks here: it takes the scheduler lock with Atomics.waitAsync.
 import { readAbi, type Abi } from '../abi.js';
-import { RseqError, RseqFault, UsageError, errnoName } from '../errors.js';
+import { RegionExhaustedError, RseqError, UsageError, errnoName, reviveError } from '../errors.js';
 import {
   SharedView, createSharedMemory, initMemory, planMemory, resetThread, threadRec, writeDescriptor, type MemoryPlan,
 } from '../memory.js';
@@ -171,15 +171,7 @@ export class Engine {
 
   private async call(slot: number, req: Req): Promise<{ value: unknown; ms: number }> {
     const r = await this.thread(slot).request(req);
-    if (!r.ok) {
-      if (r.error.fault) {
-        const m = /descriptor 0x([0-9a-f]+): (.*)$/.exec(r.error.message);
-        throw new RseqFault(slot, m ? parseInt(m[1], 16) : 0, m ? m[2] : r.error.message);
-      }
-      const e = new Error(r.error.message);
-      e.name = r.error.name;
-      throw e;
-    }
+    if (!r.ok) throw reviveError(r.error);
     return { value: r.value, ms: r.ms };
   }
 
@@ -278,7 +270,9 @@ export class Engine {
   }
 
   defineCriticalSection(): number {
-    if (this.nextDesc >= this.plan.nrDesc) throw new UsageError(`descriptor table full (${this.plan.nrDesc - this.abi.CSID_USER_FIRST} user descriptors)`);
+    if (this.nextDesc >= this.plan.nrDesc) {
+      throw new RegionExhaustedError({ region: 'descriptor table', requested: this.abi.CS_SIZE, left: 0 });
+    }
     return writeDescriptor(this.view, this.abi, this.plan, this.nextDesc++, this.sig);
   }
 
