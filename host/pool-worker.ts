@@ -1,5 +1,6 @@
 // The piscina worker of an RseqPool: claims a free pool slot of the kernel, becomes an emulated
 // thread on it (ThreadRuntime), then runs the user's handler for each task and parks afterwards.
+import { UsageError } from './errors.js';
 import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadContext, type ThreadData } from './thread-runtime.js';
 
@@ -12,12 +13,12 @@ const slot = d.slots.find((s) => {
   const state = (d.plan.threadBase + s * d.abi.THREAD_REC_SIZE + d.abi.T_STATE) >> 2;
   return Atomics.compareExchange(i32, state, d.abi.THREAD_FREE, d.abi.THREAD_LIVE) === d.abi.THREAD_FREE;
 });
-if (slot === undefined) throw new Error(`wasm-rseq pool: no free thread slot among ${d.slots.length} (raise Kernel.create({ poolSlots }))`);
+if (slot === undefined) throw new UsageError(`wasm-rseq pool: no free thread slot among ${d.slots.length} (raise Kernel.create({ poolSlots }))`);
 
 const runtime = new ThreadRuntime(d, slot, platform.threadId());
 const mod = (await import(d.handler)) as { default?: PoolHandler; handler?: PoolHandler };
 const handler = mod.default ?? mod.handler;
-if (typeof handler !== 'function') throw new TypeError(`${d.handler} must export a default function (ctx, task)`);
+if (typeof handler !== 'function') throw new UsageError(`${d.handler} must export a default function (ctx, task)`);
 
 export default async function task(t: unknown): Promise<unknown> {
   try {

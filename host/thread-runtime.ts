@@ -7,6 +7,7 @@ import { ThreadKernel } from './kernel/thread-kernel.js';
 import { SharedView, type MemoryPlan } from './memory.js';
 import { platform } from './platform/index.js';
 import { abortImport } from './wasm-abort.js';
+import { RseqError, UsageError, errnoName } from './errors.js';
 
 export interface ThreadData {
   memory: WebAssembly.Memory;
@@ -54,7 +55,7 @@ export class ThreadRuntime {
     this.view.store(rec + this.abi.T_STATE, this.abi.THREAD_LIVE);
     if (data.register) {
       const ret = this.kernel.sysRseq(rec, this.abi.RSEQ_FEATURE_SIZE, 0, data.sig);
-      if (ret !== 0) throw new Error(`thread ${slot}: rseq registration failed (${ret})`);
+      if (ret !== 0) throw new RseqError(errnoName(-ret) ?? 'EINVAL', `thread ${slot}: rseq registration at start failed`);
     }
     const instances = this.instances;
     this.context = {
@@ -62,7 +63,7 @@ export class ThreadRuntime {
       memory: data.memory,
       exports(id: number) {
         const inst = instances.get(id);
-        if (!inst) throw new RangeError(`no module ${id} loaded on thread ${slot}`);
+        if (!inst) throw new UsageError(`no module ${id} loaded on thread ${slot}`);
         return inst.exports;
       },
       park: () => this.kernel.park(),

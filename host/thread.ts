@@ -1,7 +1,7 @@
 // Worker bootstrap: one emulated thread. Instantiates every loaded module once on the shared
 // memory with this thread's record, registers rseq (unless told not to), then runs calls posted by
 // the kernel. After each call it parks (releases its vCPU), as a thread does before blocking.
-import { RseqFault, serializeError, type SerializedError } from './errors.js';
+import { RseqFault, UsageError, serializeError, type SerializedError } from './errors.js';
 import type { InjectionOptions } from './kernel/policy.js';
 import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadData } from './thread-runtime.js';
@@ -48,13 +48,13 @@ async function handle(req: Request): Promise<Reply> {
   switch (req.op) {
     case 'call': {
       const fn = instances.get(req.module)?.exports[req.fn];
-      if (typeof fn !== 'function') throw new TypeError(`module ${req.module} has no export '${req.fn}'`);
+      if (typeof fn !== 'function') throw new UsageError(`module ${req.module} has no export '${req.fn}'`);
       if (req.together) startTogether();
       return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(...req.args));
     }
     case 'script': {
       const fn = ((await import(req.url)) as Record<string, unknown>)[req.fn];
-      if (typeof fn !== 'function') throw new TypeError(`${req.url} has no export '${req.fn}'`);
+      if (typeof fn !== 'function') throw new UsageError(`${req.url} has no export '${req.fn}'`);
       if (req.together) startTogether();
       return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(context, ...req.args));
     }

@@ -1,6 +1,6 @@
 // The public Kernel: a thin facade over the engine (engine.ts), as piscina's Piscina is over its
 // pool. Every call checks that the kernel is open; a closed kernel rejects with KernelClosedError.
-import { KernelClosedError } from '../errors.js';
+import { KernelClosedError, UsageError } from '../errors.js';
 import { Engine, type CallResult, type ModuleHandle } from './engine.js';
 import type { KernelOptions } from './options.js';
 import type { InjectionOptions, SupervisorOptions } from './policy.js';
@@ -14,7 +14,7 @@ const engines = new WeakMap<Kernel, Engine>();
 /** The engine behind a kernel (host/internal.ts); throws KernelClosedError once it is closed. */
 export function engineOf(k: Kernel, what = 'kernel'): Engine {
   const e = engines.get(k);
-  if (!e) throw new TypeError('not a wasm-rseq Kernel');
+  if (!e) throw new UsageError('not a wasm-rseq Kernel');
   if (e.closed) throw new KernelClosedError(what);
   return e;
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, parentPort, threadId, workerData } from 'node:worker_threads';
+import { UsageError } from '../errors.js';
 import type { ParentPort, Platform, ThreadPort } from './port.js';
 
 // This file is dist/host/platform/node.js once built.
@@ -32,7 +33,7 @@ export const nodePlatform: Platform = {
   resolveUrl: (path) => (path instanceof URL ? path : /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? new URL(path) : pathToFileURL(path)),
   threadData: <T>() => workerData as T,
   parent: (): ParentPort => {
-    if (!parentPort) throw new Error('not on a spawned thread');
+    if (!parentPort) throw new UsageError('platform.parent(): not on a spawned thread');
     const p = parentPort;
     return { post: (m) => p.postMessage(m), onMessage: (fn) => { p.on('message', fn); } };
   },
