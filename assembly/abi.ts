@@ -200,3 +200,76 @@ export const MO_RELEASE: i32 = 3;
 
 /** Injection points, after param_test's -1..-9. */
 export const INJECT_POINTS: i32 = 9;
+
+// ---------------------------------------------------------------------------------------------
+// Structure layouts: the objects of the per-vCPU structures (percpu/*.ts) and their atomic / lock
+// baselines (atomic/*.ts), as the host lays them out and reads them back (param-test, bench).
+// All words are plain i32 / usize (wasm32: 4 bytes) unless noted; the rseq sections or the lock
+// that own a structure are its only writers once the threads run.
+//
+// List node (percpu/list.ts, atomic/treiber.ts, atomic/locked.ts), anywhere in shared memory;
+// a list is one usize head pointer (per vCPU, or one global), 0 = empty:
+//   0        4        8
+//   +--------+--------+
+//   |data    |next    |      data: isize, written before the node is pushed, read-only after
+//   +--------+--------+      next: usize node address, 0 = end; written by the pushing section
+export const NODE_DATA: i32 = 0;
+export const NODE_NEXT: i32 = 4;
+export const NODE_SIZE: i32 = 8;
+
+// Pointer buffer (percpu/buffer.ts, atomic/locked.ts), used as a stack:
+//   0        4        8                                    8 + BUF_ENTRY * buflen
+//   +--------+--------+--------+--------+-- ... --+--------+
+//   |offset  |buflen  |array[0]|array[1]|         |        |
+//   +--------+--------+--------+--------+-- ... --+--------+
+// offset: i32 entries in use, the commit store of push and pop. buflen: i32 capacity, set up by
+// the host. array: usize items, [0, offset) live; a push stores its slot speculatively first.
+export const BUF_OFFSET: i32 = 0;
+export const BUF_LEN: i32 = 4;
+export const BUF_ARRAY: i32 = 8;
+/** Bytes of one array entry (a usize item). */
+export const BUF_ENTRY: i32 = 4;
+
+// memcpy buffer (percpu/memcpy.ts, atomic/locked.ts): a stack of fixed-size items copied in and out.
+//   0        4        8        16                        16 + item * buflen
+//   +--------+--------+--------+----+--------+-- ... --+
+//   |offset  |buflen  |item    |pad |item 0  |         |
+//   +--------+--------+--------+----+--------+-- ... --+
+// offset: i32 items in use, the commit store. buflen: i32 capacity and item: i32 bytes per item,
+// both set up by the host. Items start 8-aligned at MBUF_ARRAY.
+export const MBUF_OFFSET: i32 = 0;
+export const MBUF_LEN: i32 = 4;
+export const MBUF_ITEM: i32 = 8;
+export const MBUF_ARRAY: i32 = 16;
+
+// The 16-byte item param-test (-T m) and the bench copy through memcpy buffers and queues:
+//   0        4        8                16
+//   +--------+--------+----------------+
+//   |data1   |pad     |data2 (i64)     |      param-test: (j, j + 1); bench: value and check word
+//   +--------+--------+----------------+
+export const MITEM_DATA1: i32 = 0;
+export const MITEM_DATA2: i32 = 8;
+export const MITEM_SIZE: i32 = 16;
+
+// Bounded MPMC queue (atomic/mpmc.ts, Vyukov's array queue), each hot word on its own LINE:
+//   0          128        256    260        384
+//   +----------+----------+------+----------+--------+--------+-- ...
+//   |enq (u32) |deq (u32) |mask  |cell size |cell 0  |cell 1  |
+//   +----------+----------+------+----------+--------+--------+-- ...
+//   cell: 0 sequence (u32) | MPMC_PAYLOAD.. payload (a usize item, or item-size bytes)
+// enq / deq: positions, CAS by producers / consumers. mask: u32 capacity - 1 (capacity a power of
+// two) and cell size: u32 bytes per cell, both set up by the host. Cell i starts with sequence i;
+// the cell size is MPMC_PAYLOAD + payload rounded up to MPMC_CELL_ALIGN.
+export const MPMC_ENQ: i32 = 0;
+export const MPMC_DEQ: i32 = 128;
+export const MPMC_MASK: i32 = 256;
+export const MPMC_CELL_SIZE: i32 = 260;
+export const MPMC_CELLS: i32 = 384;
+export const MPMC_PAYLOAD: i32 = 8;
+export const MPMC_CELL_ALIGN: i32 = 8;
+
+// Spinlock word (percpu/spinlock.ts, atomic/spinlock.ts): one i32, 0 free, 1 held; taken by a
+// section (per vCPU) or a CAS (global), released by an atomic store of 0.
+export const LOCK_SIZE: i32 = 4;
+/** A per-vCPU counter slot (percpu/counter.ts): one i64, added to by rseq sections. */
+export const COUNTER_SIZE: i32 = 8;
