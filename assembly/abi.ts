@@ -207,6 +207,9 @@ export const INJECT_POINTS: i32 = 9;
 // All words are plain i32 / usize (wasm32: 4 bytes) unless noted; the rseq sections or the lock
 // that own a structure are its only writers once the threads run.
 //
+/** Bytes of a usize (a pointer in shared memory: list heads, buffer entries, node links); wasm32. */
+export const PTR_SIZE: i32 = 4;
+
 // List node (percpu/list.ts, atomic/treiber.ts, atomic/locked.ts), anywhere in shared memory;
 // a list is one usize head pointer (per vCPU, or one global), 0 = empty:
 //   0        4        8
@@ -228,7 +231,7 @@ export const BUF_OFFSET: i32 = 0;
 export const BUF_LEN: i32 = 4;
 export const BUF_ARRAY: i32 = 8;
 /** Bytes of one array entry (a usize item). */
-export const BUF_ENTRY: i32 = 4;
+export const BUF_ENTRY: i32 = PTR_SIZE;
 
 // memcpy buffer (percpu/memcpy.ts, atomic/locked.ts): a stack of fixed-size items copied in and out.
 //   0        4        8        16                        16 + item * buflen

@@ -1,6 +1,7 @@
 // The piscina worker of an RseqPool: claims a free pool slot of the kernel, becomes an emulated
 // thread on it (ThreadRuntime), then runs the user's handler for each task and parks afterwards.
 import { threadId, workerData } from 'node:worker_threads';
+import { threadRec } from './memory.js';
 import { ThreadRuntime, type ThreadContext, type ThreadData } from './thread-runtime.js';
 
 export interface PoolWorkerData extends ThreadData { handler: string; slots: number[] }
@@ -9,7 +10,7 @@ export type PoolHandler<T = unknown, R = unknown> = (ctx: ThreadContext, task: T
 const d = workerData as PoolWorkerData;
 const i32 = new Int32Array(d.memory.buffer as unknown as SharedArrayBuffer);
 const slot = d.slots.find((s) => {
-  const state = (d.plan.threadBase + s * d.abi.THREAD_REC_SIZE + d.abi.T_STATE) >> 2;
+  const state = (threadRec(d.abi, d.plan, s) + d.abi.T_STATE) >> 2;
   return Atomics.compareExchange(i32, state, d.abi.THREAD_FREE, d.abi.THREAD_LIVE) === d.abi.THREAD_FREE;
 });
 if (slot === undefined) throw new Error(`wasm-rseq pool: no free thread slot among ${d.slots.length} (raise Kernel.create({ poolSlots }))`);

@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Kernel, RseqError } from '../host/index.js';
+import { threadRec } from '../host/memory.js';
 
 let k: Kernel;
 before(async () => { k = await Kernel.create({ cpus: 2, threads: 3, register: false, supervisor: false }); });
 after(() => k.close());
 
 const rejects = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof RseqError && e.code === code);
-const rec = (t: number) => k.plan.threadBase + t * k.abi.THREAD_REC_SIZE;
+const rec = (t: number) => threadRec(k.abi, k.plan, t);
 const SIG = 0x53053053;
 
 test('cpu_id is -1 (RSEQ_CPU_ID_UNINITIALIZED) before registration', () => {
