@@ -248,8 +248,8 @@ export const MBUF_ARRAY: i32 = 16;
 // The 16-byte item param-test (-T m) and the bench copy through memcpy buffers and queues:
 //   0        4        8                16
 //   +--------+--------+----------------+
-//   |data1   |pad     |data2 (i64)     |      param-test: (j, j + 1); bench: value and check word
-//   +--------+--------+----------------+
+//   |data1   |pad     |data2 (i64)     |      param-test: i32 j and i64 j + 1;
+//   +--------+--------+----------------+      bench: i64 value (over data1 and pad), i64 check word
 export const MITEM_DATA1: i32 = 0;
 export const MITEM_DATA2: i32 = 8;
 export const MITEM_SIZE: i32 = 16;
@@ -272,7 +272,13 @@ export const MPMC_PAYLOAD: i32 = 8;
 export const MPMC_CELL_ALIGN: i32 = 8;
 
 // Spinlock word (percpu/spinlock.ts, atomic/spinlock.ts): one i32, 0 free, 1 held; taken by a
-// section (per vCPU) or a CAS (global), released by an atomic store of 0.
+// section (per vCPU) or a CAS (global), released by an atomic store of 0. A lock object (bench,
+// locked baselines) keeps what the lock protects on the same line, 8-aligned after the word:
+//   0        4        8
+//   +--------+--------+------------- ...
+//   |lock    |pad     |data (i64 counter, list head, buffer, ...)
+//   +--------+--------+------------- ...
 export const LOCK_SIZE: i32 = 4;
+export const LOCK_DATA: i32 = 8;
 /** A per-vCPU counter slot (percpu/counter.ts): one i64, added to by rseq sections. */
 export const COUNTER_SIZE: i32 = 8;

@@ -282,7 +282,7 @@ export class Kernel {
   }
 
   /** Allocate a per-vCPU object: returns cpu 0's address; cpu c's copy is at + c * poolStride. */
-  allocPerCpu(size: number, align = 128): number {
+  allocPerCpu(size: number, align: number = this.abi.LINE): number {
     return this.pool.alloc(size, align);
   }
 
