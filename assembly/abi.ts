@@ -1,6 +1,8 @@
 // The shared-memory ABI: every offset, size and constant of wasm-rseq's memory, and nothing else.
-// This file is the ONE source of truth for the layout. The host reads these values from the core
-// module's exports at load time and checks them (host/abi.ts); no other file writes an offset.
+// This file is the ONE source of truth for the layout. The build turns the core module's exports
+// into the host's typed constants (scripts/build-wasm.mjs -> host/generated/abi.ts, so tsc checks
+// every name); at load the host checks the module still has those values (host/abi.ts). No other
+// file writes an offset.
 // Writers and atomicity are noted per field: "owner" = the thread that owns the vCPU / record.
 
 /** Bumped on any incompatible change of this file; user modules import "wasm-rseq@<ABI_VERSION>". */
