@@ -1,6 +1,8 @@
 // The shared-memory ABI: every offset, size and constant of wasm-rseq's memory, and nothing else.
-// This file is the ONE source of truth for the layout. The host reads these values from the core
-// module's exports at load time and checks them (host/abi.ts); no other file writes an offset.
+// This file is the ONE source of truth for the layout. The build turns the core module's exports
+// into the host's typed constants (scripts/build-wasm.mjs -> host/generated/abi.ts, so tsc checks
+// every name); at load the host checks the module still has those values (host/abi.ts). No other
+// file writes an offset.
 // Writers and atomicity are noted per field: "owner" = the thread that owns the vCPU / record.
 
 /** Bumped on any incompatible change of this file; user modules import "wasm-rseq@<ABI_VERSION>". */
@@ -209,28 +211,84 @@ export const MO_RELEASE: i32 = 3;
 /** Injection points, after param_test's -1..-9. */
 export const INJECT_POINTS: i32 = 9;
 
-// (bench: provisional, merged with the ABI branch)
-// Layouts of the library's structures, as assembly/percpu/list.ts, buffer.ts, memcpy.ts and
-// assembly/atomic/mpmc.ts use them today, so that host code (bench/layout.ts) reads them here.
-/** List node (percpu/list.ts, atomic/treiber.ts): 0 data (isize) | 4 next (usize). */
+// ---------------------------------------------------------------------------------------------
+// Structure layouts: the objects of the per-vCPU structures (percpu/*.ts) and their atomic / lock
+// baselines (atomic/*.ts), as the host lays them out and reads them back (param-test, bench).
+// All words are plain i32 / usize (wasm32: 4 bytes) unless noted; the rseq sections or the lock
+// that own a structure are its only writers once the threads run.
+//
+/** Bytes of a usize (a pointer in shared memory: list heads, buffer entries, node links); wasm32. */
+export const PTR_SIZE: i32 = 4;
+
+// List node (percpu/list.ts, atomic/treiber.ts, atomic/locked.ts), anywhere in shared memory;
+// a list is one usize head pointer (per vCPU, or one global), 0 = empty:
+//   0        4        8
+//   +--------+--------+
+//   |data    |next    |      data: isize, written before the node is pushed, read-only after
+//   +--------+--------+      next: usize node address, 0 = end; written by the pushing section
 export const NODE_DATA: i32 = 0;
 export const NODE_NEXT: i32 = 4;
 export const NODE_SIZE: i32 = 8;
-/** Pointer buffer (percpu/buffer.ts): 0 offset (i32) | 4 buflen (i32) | 8.. usize array. */
+
+// Pointer buffer (percpu/buffer.ts, atomic/locked.ts), used as a stack:
+//   0        4        8                                    8 + BUF_ENTRY * buflen
+//   +--------+--------+--------+--------+-- ... --+--------+
+//   |offset  |buflen  |array[0]|array[1]|         |        |
+//   +--------+--------+--------+--------+-- ... --+--------+
+// offset: i32 entries in use, the commit store of push and pop. buflen: i32 capacity, set up by
+// the host. array: usize items, [0, offset) live; a push stores its slot speculatively first.
 export const BUF_OFFSET: i32 = 0;
 export const BUF_LEN: i32 = 4;
 export const BUF_ARRAY: i32 = 8;
-/** memcpy buffer (percpu/memcpy.ts): 0 offset (i32) | 4 buflen (i32) | 8 item size (i32) | 16.. items. */
+/** Bytes of one array entry (a usize item). */
+export const BUF_ENTRY: i32 = PTR_SIZE;
+
+// memcpy buffer (percpu/memcpy.ts, atomic/locked.ts): a stack of fixed-size items copied in and out.
+//   0        4        8        16                        16 + item * buflen
+//   +--------+--------+--------+----+--------+-- ... --+
+//   |offset  |buflen  |item    |pad |item 0  |         |
+//   +--------+--------+--------+----+--------+-- ... --+
+// offset: i32 items in use, the commit store. buflen: i32 capacity and item: i32 bytes per item,
+// both set up by the host. Items start 8-aligned at MBUF_ARRAY.
 export const MBUF_OFFSET: i32 = 0;
 export const MBUF_LEN: i32 = 4;
 export const MBUF_ITEM: i32 = 8;
 export const MBUF_ARRAY: i32 = 16;
-/** MPMC queue (atomic/mpmc.ts): hot words on their own lines, then cells (sequence u32 | payload). */
+
+// The 16-byte item param-test (-T m) and the bench copy through memcpy buffers and queues:
+//   0        4        8                16
+//   +--------+--------+----------------+
+//   |data1   |pad     |data2 (i64)     |      param-test: i32 j and i64 j + 1;
+//   +--------+--------+----------------+      bench: i64 value (over data1 and pad), i64 check word
+export const MITEM_DATA1: i32 = 0;
+export const MITEM_DATA2: i32 = 8;
+export const MITEM_SIZE: i32 = 16;
+
+// Bounded MPMC queue (atomic/mpmc.ts, Vyukov's array queue), each hot word on its own LINE:
+//   0          128        256    260        384
+//   +----------+----------+------+----------+--------+--------+-- ...
+//   |enq (u32) |deq (u32) |mask  |cell size |cell 0  |cell 1  |
+//   +----------+----------+------+----------+--------+--------+-- ...
+//   cell: 0 sequence (u32) | MPMC_PAYLOAD.. payload (a usize item, or item-size bytes)
+// enq / deq: positions, CAS by producers / consumers. mask: u32 capacity - 1 (capacity a power of
+// two) and cell size: u32 bytes per cell, both set up by the host. Cell i starts with sequence i;
+// the cell size is MPMC_PAYLOAD + payload rounded up to MPMC_CELL_ALIGN.
 export const MPMC_ENQ: i32 = 0;
 export const MPMC_DEQ: i32 = 128;
 export const MPMC_MASK: i32 = 256;
 export const MPMC_CELL_SIZE: i32 = 260;
 export const MPMC_CELLS: i32 = 384;
 export const MPMC_PAYLOAD: i32 = 8;
-/** A global spinlock word with its padding: what it protects starts LOCK_SIZE bytes after it. */
-export const LOCK_SIZE: i32 = 8;
+export const MPMC_CELL_ALIGN: i32 = 8;
+
+// Spinlock word (percpu/spinlock.ts, atomic/spinlock.ts): one i32, 0 free, 1 held; taken by a
+// section (per vCPU) or a CAS (global), released by an atomic store of 0. A lock object (bench,
+// locked baselines) keeps what the lock protects on the same line, 8-aligned after the word:
+//   0        4        8
+//   +--------+--------+------------- ...
+//   |lock    |pad     |data (i64 counter, list head, buffer, ...)
+//   +--------+--------+------------- ...
+export const LOCK_SIZE: i32 = 4;
+export const LOCK_DATA: i32 = 8;
+/** A per-vCPU counter slot (percpu/counter.ts): one i64, added to by rseq sections. */
+export const COUNTER_SIZE: i32 = 8;

@@ -1,11 +1,14 @@
-// Reads the shared-memory ABI from the core module (assembly/abi.ts is the one source of truth)
-// and checks that it is self-consistent before anything is laid out with it.
+// The shared-memory ABI (assembly/abi.ts is the one source of truth): the typed constants generated
+// from it at build time, checked against the core module at load and for self-consistency.
 import { ModuleError, UsageError } from './errors.js';
+import { ABI, type Abi } from './generated/abi.js';
 
-/** Every exported i32 constant of the core module, by name (RSEQ_CPU_ID, T_SEQP, ...). */
-export type Abi = Readonly<Record<string, number>>;
+export { ABI, type Abi };
 
-/** Instantiate `core` against a scratch memory only to read its constant globals. */
+/**
+ * Read the constant globals of `core` and check them against the generated ABI (a stale build or a
+ * module of another version is a UsageError) and against the layout invariants. Returns the typed ABI.
+ */
 export function readAbi(core: WebAssembly.Module): Abi {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   let instance: WebAssembly.Instance;
@@ -15,12 +18,13 @@ export function readAbi(core: WebAssembly.Module): Abi {
   } catch {
     instance = instantiateScratch(core, new WebAssembly.Memory({ initial: 512, maximum: 65536, shared: true }));
   }
-  const abi: Record<string, number> = {};
+  const found: Record<string, number> = {};
   for (const [name, value] of Object.entries(instance.exports)) {
-    if (value instanceof WebAssembly.Global && typeof value.value === 'number') abi[name] = value.value;
+    if (value instanceof WebAssembly.Global && typeof value.value === 'number') found[name] = value.value;
   }
-  checkAbi(abi);
-  return Object.freeze(abi);
+  checkMatches(found);
+  checkAbi(ABI);
+  return ABI;
 }
 
 function instantiateScratch(core: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Instance {
@@ -35,9 +39,19 @@ const must = (ok: boolean, what: string) => {
   if (!ok) throw new UsageError(`wasm-rseq ABI check failed: ${what}`);
 };
 
+/** The module's constants are exactly the generated ones (same names, same values). */
+export function checkMatches(found: Readonly<Record<string, number>>): void {
+  const stale = 'the core module and host/generated/abi.ts differ (stale build? run `npm run build`)';
+  for (const [k, want] of Object.entries(ABI)) {
+    must(k in found, `${stale}: the module lacks ${k}`);
+    must(found[k] === want, `${stale}: ${k} is ${found[k]} in the module, ${want} in the host`);
+  }
+  for (const k of Object.keys(found)) must(k in ABI, `${stale}: the host lacks ${k}`);
+}
+
 /** Layout invariants the host relies on (field overlap, alignment, hot words on own lines). */
-export function checkAbi(a: Record<string, number>): void {
-  for (const k of ['ABI_VERSION', 'RSEQ_CPU_ID', 'RSEQ_MM_CID', 'T_SEQP', 'CPU_SEQ', 'THREAD_REC_SIZE', 'CPU_REC_SIZE']) {
+export function checkAbi(a: Readonly<Record<keyof Abi, number>>): void {
+  for (const k of ['ABI_VERSION', 'RSEQ_CPU_ID', 'RSEQ_MM_CID', 'T_SEQP', 'CPU_SEQ', 'THREAD_REC_SIZE', 'CPU_REC_SIZE'] as const) {
     must(typeof a[k] === 'number', `missing ${k}`);
   }
   must(a.RSEQ_CS % 8 === 0, 'rseq_cs must be 8-aligned');
@@ -50,4 +64,13 @@ export function checkAbi(a: Record<string, number>): void {
   must(a.HEADER_ADDR + a.HDR_SIZE <= a.SCHED_LOCK && a.SCHED_END <= 4096, 'header and scheduler words fit the first page');
   must(a.DESC_BASE >= a.SCHED_END && a.DESC_BASE % a.CS_SIZE === 0, 'descriptor table after the scheduler words, aligned');
   must(a.CS_ABORT_AT - a.CS_SIG_AT === 4 && a.CS_ABORT_AT >= a.CS_BODY, 'signature right before abort_ip, outside the body');
+  must(a.MAX_CPUS <= 32, 'the mm_cid bitmap (SCHED_CID_MAP) is one i32 word');
+  must(a.NODE_NEXT >= a.NODE_DATA + 4 && a.NODE_SIZE >= a.NODE_NEXT + 4, 'list node fields apart, inside the node');
+  must(a.BUF_ARRAY >= Math.max(a.BUF_OFFSET, a.BUF_LEN) + 4 && a.BUF_ENTRY === 4, 'pointer buffer header before its usize array');
+  must(a.MBUF_ARRAY >= a.MBUF_ITEM + 4 && a.MBUF_ARRAY % 8 === 0, 'memcpy buffer header before its 8-aligned items');
+  must(a.MITEM_DATA2 % 8 === 0 && a.MITEM_DATA2 + 8 <= a.MITEM_SIZE, 'memcpy item holds an aligned i64');
+  const lines = [a.MPMC_ENQ, a.MPMC_DEQ, a.MPMC_MASK].map((o) => Math.floor(o / a.LINE));
+  must(new Set(lines).size === 3 && a.MPMC_CELL_SIZE === a.MPMC_MASK + 4 && a.MPMC_CELLS >= a.MPMC_CELL_SIZE + 4
+    && a.MPMC_CELLS % a.LINE === 0, 'MPMC positions on their own lines, cells after the header');
+  must(a.MPMC_PAYLOAD % a.MPMC_CELL_ALIGN === 0, 'MPMC payload aligned in its cell');
 }

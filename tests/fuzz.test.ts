@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { ABI } from '../host/abi.js';
 import { Kernel, UsageError } from '../host/index.js';
 import { DEFAULTS, validate, type ParamTestOptions } from '../host/param-test/run.js';
 import { checkDescriptor, sysRseq } from '../host/kernel/sys-rseq.js';
@@ -19,8 +20,10 @@ test.after(() => k.close());
 
 const address = fc.oneof(
   fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  fc.constantFrom(0, t0, t0 + 1, t0 + 32, plan.heapBase, plan.heapBase + 32, plan.cpuBase, v.size - 64, v.size),
-  fc.integer({ min: 0, max: 4096 }).map((i) => plan.heapBase + i * 16),
+  fc.constantFrom(0, t0, t0 + 1, t0 + abi.RSEQ_ORIG_SIZE, plan.heapBase, plan.heapBase + abi.RSEQ_ORIG_SIZE, plan.cpuBase,
+    v.size - abi.RSEQ_ALIGN, v.size),
+  // Steps of half the legacy alignment: aligned and misaligned areas alike.
+  fc.integer({ min: 0, max: 4096 }).map((i) => plan.heapBase + (i * abi.RSEQ_ORIG_SIZE) / 2),
 );
 
 test('sys_rseq: any arguments give 0 or a kernel errno, and touch nothing outside the area', () => {
@@ -34,7 +37,7 @@ test('sys_rseq: any arguments give 0 or a kernel errno, and touch nothing outsid
         const a = plan.descBase + i;
         const inArea = ret === 0 && a >= (area >>> 0) && a < (area >>> 0) + len;
         const inOwnControl = a >= t0 + abi.T_AREA && a < t0 + abi.THREAD_REC_SIZE;
-        if (!inArea && !inOwnControl && !(a >= t0 && a < t0 + 64)) assert.equal(after[i], before[i], `byte ${a} changed`);
+        if (!inArea && !inOwnControl && !(a >= t0 && a < t0 + abi.T_AREA)) assert.equal(after[i], before[i], `byte ${a} changed`);
       }
       if (ret === 0) {
         const again = sysRseq(v, abi, plan, t0, area, len, 0, sig);
@@ -45,16 +48,18 @@ test('sys_rseq: any arguments give 0 or a kernel errno, and touch nothing outsid
 });
 
 test('descriptors: any invalid field is caught, a valid one passes', () => {
-  const cs = k.alloc(64, 32);
-  const text = k.alloc(64, 16);
-  v.store(text + 8, SIG | 0);
+  const cs = k.alloc(2 * abi.CS_SIZE, abi.CS_SIZE);
+  const text = k.alloc(4 * abi.TEXT_STRIDE, abi.TEXT_STRIDE);
+  v.store(text + abi.CS_SIG_AT, SIG | 0);
   fc.assert(fc.property(
     fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 9 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
     fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.boolean(),
     (version, flags, start, off, abort, valid) => {
-      if (valid) { version = 0; flags = 0; start = BigInt(text); off = 8n; abort = BigInt(text + 12); }
-      v.store(cs, version); v.store(cs + 4, flags);
-      v.store64(cs + 8, BigInt.asIntN(64, start)); v.store64(cs + 16, BigInt.asIntN(64, off)); v.store64(cs + 24, BigInt.asIntN(64, abort));
+      if (valid) { version = 0; flags = 0; start = BigInt(text); off = BigInt(abi.CS_BODY); abort = BigInt(text + abi.CS_ABORT_AT); }
+      v.store(cs + abi.CS_VERSION, version); v.store(cs + abi.CS_FLAGS, flags);
+      v.store64(cs + abi.CS_START_IP, BigInt.asIntN(64, start));
+      v.store64(cs + abi.CS_POST_COMMIT_OFFSET, BigInt.asIntN(64, off));
+      v.store64(cs + abi.CS_ABORT_IP, BigInt.asIntN(64, abort));
       const why = checkDescriptor(v, abi, t0, cs, SIG);
       const size = BigInt(v.size);
       const ok = version === 0 && flags === 0 && start < size && start + off >= start && start + off < size && abort < size
@@ -65,8 +70,8 @@ test('descriptors: any invalid field is caught, a valid one passes', () => {
 
 test('Kernel.create: arbitrary invalid options are UsageErrors, never a hang or a half-started kernel', async () => {
   const bad = fc.oneof(
-    fc.record({ cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 33 }), fc.double({ noInteger: true }), fc.string()) }),
-    fc.record({ threads: fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: 257 }), fc.constant(NaN)) }),
+    fc.record({ cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: ABI.MAX_CPUS + 1 }), fc.double({ noInteger: true }), fc.string()) }),
+    fc.record({ threads: fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: ABI.MAX_THREADS + 1 }), fc.constant(NaN)) }),
     fc.record({ poolStride: fc.integer({ min: 4097, max: 1 << 20 }).filter((n) => (n & (n - 1)) !== 0) }),
     fc.record({ cpus: fc.constant(2), topology: fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 4 }).filter((t) => t.length !== 2 || t.some((n) => n < 0)) }),
     fc.record({ supervisor: fc.record({ preemptHz: fc.oneof(fc.integer({ max: -1 }), fc.constant(Infinity), fc.constant(NaN)) }) }),
@@ -80,9 +85,9 @@ test('Kernel.create: arbitrary invalid options are UsageErrors, never a hang or 
 test('param-test options: arbitrary invalid values are usage errors', () => {
   fc.assert(fc.property(
     fc.record({
-      threads: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 })),
+      threads: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: ABI.MAX_THREADS + 1 })),
       reps: fc.integer({ max: -1 }),
-      cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 33 })),
+      cpus: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: ABI.MAX_CPUS + 1 })),
       point: fc.oneof(fc.constant('0'), fc.constant('10'), fc.constant('x')),
       loops: fc.integer({ max: -2 }),
     }),

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Kernel, RseqError } from '../host/index.js';
 import { engineOf } from '../host/internal.js';
+import { threadRec } from '../host/memory.js';
 
 let k: Kernel;
 before(async () => { k = await Kernel.create({ cpus: 2, threads: 3, register: false, supervisor: false }); });
 after(() => k.close());
 
 const rejects = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof RseqError && e.code === code);
-const rec = (t: number) => engineOf(k).plan.threadBase + t * engineOf(k).abi.THREAD_REC_SIZE;
+const rec = (t: number) => threadRec(engineOf(k).abi, engineOf(k).plan, t);
 const SIG = 0x53053053;
 
 test('cpu_id is -1 (RSEQ_CPU_ID_UNINITIALIZED) before registration', () => {

@@ -1,9 +1,9 @@
 // Spinlock-protected global structures: the lock-based counterparts of the per-vCPU list, pointer
-// buffer and memcpy buffer. Each uses the SAME object layout as its per-vCPU twin (percpu/list.ts,
-// percpu/buffer.ts, percpu/memcpy.ts) with one global copy and a global lock (spinlock.ts).
-import { NODE_NEXT } from "../percpu/list";
-import { BUF_ARRAY, BUF_LEN, BUF_OFFSET } from "../percpu/buffer";
-import { MBUF_ARRAY, MBUF_ITEM, MBUF_LEN, MBUF_OFFSET } from "../percpu/memcpy";
+// buffer and memcpy buffer. Each uses the SAME object layout as its per-vCPU twin (NODE_*, BUF_*,
+// MBUF_* in assembly/abi.ts) with one global copy and a global lock (spinlock.ts).
+import {
+  BUF_ARRAY, BUF_LEN, BUF_OFFSET, MBUF_ARRAY, MBUF_ITEM, MBUF_LEN, MBUF_OFFSET, NODE_NEXT,
+} from "../abi";
 import { spin_lock, spin_unlock } from "./spinlock";
 
 /** Push `node` on the list whose head pointer is at `head`. */

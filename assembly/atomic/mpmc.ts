@@ -2,7 +2,7 @@
 // counterpart of the per-vCPU pointer buffer and memcpy buffer. One CAS on a shared position per
 // push or pop, plus a per-cell sequence word that hands each cell from producer to consumer.
 //
-//   queue header, each hot word on its own 128-byte line:
+//   queue header (MPMC_*, assembly/abi.ts), each hot word on its own 128-byte line:
 //   0 enqueue position (u32) | 128 dequeue position (u32) | 256 mask (u32, capacity - 1)
 //   260 cell size (u32) | MPMC_CELLS.. cells
 //   cell: 0 sequence (u32) | MPMC_PAYLOAD.. payload (a usize item, or item-size bytes)
@@ -11,12 +11,7 @@
 // and publishes p + 1; a consumer at p may empty it when it is p + 1 and frees it as p + capacity.
 // Pushes and pops are split into claim / publish so the payload (pointer or memcpy) goes between.
 
-export const MPMC_ENQ: usize = 0;
-export const MPMC_DEQ: usize = 128;
-export const MPMC_MASK: usize = 256;
-export const MPMC_CELL_SIZE: usize = 260;
-export const MPMC_CELLS: usize = 384;
-export const MPMC_PAYLOAD: usize = 8;
+import { MPMC_CELLS, MPMC_CELL_SIZE, MPMC_DEQ, MPMC_ENQ, MPMC_MASK, MPMC_PAYLOAD } from "../abi";
 
 // @ts-ignore: decorator
 @inline export function mpmc_cell(q: usize, pos: u32): usize {

@@ -1,5 +1,5 @@
 // Treiber stack with a tagged head: the lock-free counterpart of percpu/list.ts, on the same nodes
-// (0 data | 4 next, percpu/list.ts NODE_*). The head is one u64 on its own 128-byte line:
+// (0 data | 4 next, NODE_* in assembly/abi.ts). The head is one u64 on its own 128-byte line:
 //
 //   0                4                8
 //   +----------------+----------------+
@@ -9,7 +9,7 @@
 // The tag makes the CAS fail if the top was popped and pushed back in between (ABA): a pop that
 // read `next` of a node that meanwhile moved cannot install that stale `next`. Nodes are never
 // freed, so reading `next` of a node another thread just popped is harmless.
-import { NODE_NEXT } from "../percpu/list";
+import { NODE_NEXT } from "../abi";
 
 // @ts-ignore: decorator
 @inline function retag(old: u64, top: usize): u64 {

@@ -1,13 +1,10 @@
-// Per-vCPU pointer ring used as a stack (param_test -T b). Per-vCPU object:
+// Per-vCPU pointer ring used as a stack (param_test -T b). Per-vCPU object: BUF_* (assembly/abi.ts),
 //   0 offset (i32, entries in use) | 4 buflen (i32, capacity) | 8.. array of usize
 // Push commits the offset after a speculative store of the slot; pop re-checks the slot it read.
+import { BUF_ARRAY, BUF_LEN, BUF_OFFSET } from "../abi";
 import { rseq_load_cbne_load_cbne_store, rseq_load_cbne_store_store } from "../ops";
 import { rseq_current } from "../rseq";
 import { percpu_may_retry, percpu_ptr } from "./pool";
-
-export const BUF_OFFSET: usize = 0;
-export const BUF_LEN: usize = 4;
-export const BUF_ARRAY: usize = 8;
 
 /** Push `item` on the current vCPU's buffer. Returns 1 pushed, 0 full, -1 unregistered. */
 // @ts-ignore: decorator

@@ -1,14 +1,9 @@
-// Per-vCPU singly linked list (param_test -T l). Head pointer at the per-vCPU object; nodes are
-//   0 data (isize) | 4 next (usize)
-// anywhere in shared memory. Push and pop each commit with one store to the head.
-import { T_SCRATCH } from "../abi";
+// Per-vCPU singly linked list (param_test -T l). Head pointer at the per-vCPU object; nodes
+// (NODE_*, assembly/abi.ts) anywhere in shared memory. Push and pop each commit with one store to the head.
+import { NODE_NEXT, T_SCRATCH } from "../abi";
 import { rseq_load_cbeq_store_add_load_store, rseq_load_cbne_store } from "../ops";
 import { THREAD, rseq_current } from "../rseq";
 import { percpu_may_retry, percpu_ptr } from "./pool";
-
-export const NODE_DATA: usize = 0;
-export const NODE_NEXT: usize = 4;
-export const NODE_SIZE: usize = 8;
 
 /** Push `node` on the current vCPU's list. Returns that vCPU, or -1 if unregistered. */
 // @ts-ignore: decorator

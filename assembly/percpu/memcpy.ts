@@ -1,14 +1,10 @@
-// Per-vCPU ring of fixed-size items copied in and out (param_test -T m). Per-vCPU object:
+// Per-vCPU ring of fixed-size items copied in and out (param_test -T m). Per-vCPU object: MBUF_* (assembly/abi.ts),
 //   0 offset (i32) | 4 buflen (i32) | 8 item size (i32) | 16.. items
 // Each push/pop copies one item inside the section and commits the offset.
+import { MBUF_ARRAY, MBUF_ITEM, MBUF_LEN, MBUF_OFFSET } from "../abi";
 import { rseq_load_cbne_memcpy_store } from "../ops";
 import { rseq_current } from "../rseq";
 import { percpu_may_retry, percpu_ptr } from "./pool";
-
-export const MBUF_OFFSET: usize = 0;
-export const MBUF_LEN: usize = 4;
-export const MBUF_ITEM: usize = 8;
-export const MBUF_ARRAY: usize = 16;
 
 /** Copy the item at `src` into the current vCPU's ring. Returns 1 pushed, 0 full, -1 unregistered. */
 // @ts-ignore: decorator

@@ -4,7 +4,6 @@
 // This module is built with injection points (-1..-9); see rseq_inject_on in assembly/rseq.ts.
 // @ts-ignore: decorator
 @global const RSEQ_INJECT: bool = true;
-import { NODE_DATA } from "../percpu/list";
 import { percpu_buffer_pop, percpu_buffer_push } from "../percpu/buffer";
 import { percpu_counter_add } from "../percpu/counter";
 import { percpu_list_pop, percpu_list_push } from "../percpu/list";
@@ -16,7 +15,7 @@ import {
   THREAD, rseq_abort, rseq_begin, rseq_committed, rseq_current, rseq_desc, rseq_inject, rseq_inject_on, rseq_mismatch,
   rseq_seqp, rseq_unchanged,
 } from "../rseq";
-import { CSID_USER_FIRST, T_SCRATCH } from "../abi";
+import { CSID_USER_FIRST, NODE_DATA, T_SCRATCH } from "../abi";
 
 @external("wasm-rseq@1", "yield_now") declare function yield_now(): void;
 

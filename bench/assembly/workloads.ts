@@ -3,14 +3,15 @@
 // js-api suite, and set-up / check helpers the host calls on its main-thread instance.
 // Every loop counts inside wasm; timing is the host's (bench/measure.ts). Like all library AS code:
 // no static data, no allocation, no mutable module state; every address comes from the host.
-import { PERCPU_CPU_ID, PERCPU_MM_CID } from "../../assembly/abi";
+import {
+  BUF_ARRAY, BUF_LEN, BUF_OFFSET, MBUF_ARRAY, MBUF_ITEM, MBUF_LEN, MBUF_OFFSET, MPMC_CELLS, MPMC_CELL_SIZE, MPMC_DEQ,
+  MPMC_ENQ, MPMC_MASK, MPMC_PAYLOAD, NODE_DATA, NODE_NEXT, PERCPU_CPU_ID, PERCPU_MM_CID,
+} from "../../assembly/abi";
 import { percpu_counter_add, percpu_counter_sum } from "../../assembly/percpu/counter";
 import { percpu_lock, percpu_unlock } from "../../assembly/percpu/spinlock";
-import { NODE_DATA, NODE_NEXT, percpu_list_pop, percpu_list_push } from "../../assembly/percpu/list";
-import { BUF_ARRAY, BUF_LEN, BUF_OFFSET, percpu_buffer_pop, percpu_buffer_push } from "../../assembly/percpu/buffer";
-import {
-  MBUF_ARRAY, MBUF_ITEM, MBUF_LEN, MBUF_OFFSET, percpu_memcpy_pop, percpu_memcpy_push,
-} from "../../assembly/percpu/memcpy";
+import { percpu_list_pop, percpu_list_push } from "../../assembly/percpu/list";
+import { percpu_buffer_pop, percpu_buffer_push } from "../../assembly/percpu/buffer";
+import { percpu_memcpy_pop, percpu_memcpy_push } from "../../assembly/percpu/memcpy";
 import { percpu_may_retry, percpu_ptr } from "../../assembly/percpu/pool";
 import { atomic_counter_add, atomic_counter_read, plain_counter_add } from "../../assembly/atomic/counter";
 import { spin_lock, spin_unlock } from "../../assembly/atomic/spinlock";
@@ -18,10 +19,7 @@ import { treiber_pop, treiber_push } from "../../assembly/atomic/treiber";
 import {
   locked_buffer_pop, locked_buffer_push, locked_list_pop, locked_list_push, locked_memcpy_pop, locked_memcpy_push,
 } from "../../assembly/atomic/locked";
-import {
-  MPMC_CELLS, MPMC_CELL_SIZE, MPMC_DEQ, MPMC_ENQ, MPMC_MASK, MPMC_PAYLOAD, mpmc_cell, mpmc_memcpy_pop,
-  mpmc_memcpy_push, mpmc_pop, mpmc_push,
-} from "../../assembly/atomic/mpmc";
+import { mpmc_cell, mpmc_memcpy_pop, mpmc_memcpy_push, mpmc_pop, mpmc_push } from "../../assembly/atomic/mpmc";
 
 /** Spinlock objects (per-vCPU or global): the lock word and the data it protects share a line. */
 const LOCK_WORD: usize = 0;

@@ -1,4 +1,5 @@
 // Kernel.create's options: their types, defaults and validation, in one place.
+import { ABI } from '../abi.js';
 import { UsageError } from '../errors.js';
 import { platform } from '../platform/index.js';
 import type { SupervisorOptions } from './policy.js';
@@ -36,9 +37,9 @@ const int = (v: unknown, name: string, min: number, max: number): number => {
 /** Defaults filled in and every value checked; throws a UsageError naming the bad option. */
 export function normalizeOptions(options: KernelOptions) {
   if (options === null || typeof options !== 'object') throw new UsageError('options must be an object');
-  const cpus = int(options.cpus ?? Math.min(32, platform.cpuCount()), 'cpus', 1, 32);
-  const threads = int(options.threads ?? cpus, 'threads', 0, 256);
-  const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, 256 - threads);
+  const cpus = int(options.cpus ?? Math.min(ABI.MAX_CPUS, platform.cpuCount()), 'cpus', 1, ABI.MAX_CPUS);
+  const threads = int(options.threads ?? cpus, 'threads', 0, ABI.MAX_THREADS);
+  const poolSlots = int(options.poolSlots ?? 0, 'poolSlots', 0, ABI.MAX_THREADS - threads);
   const nodes = int(options.nodes ?? 1, 'nodes', 1, cpus);
   const poolStride = int(options.poolStride ?? 65536, 'poolStride', 4096, 1 << 20);
   if ((poolStride & (poolStride - 1)) !== 0) throw new UsageError(`options.poolStride must be a power of two, got ${poolStride}`);

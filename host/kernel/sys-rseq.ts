@@ -1,6 +1,6 @@
 // sys_rseq(rseq, rseq_len, flags, sig) with the kernel's semantics and error order
 // (Linux 7.0 with the 2026 legacy/extended split): 0 on success, a negated errno otherwise.
-import type { Abi } from '../abi.js';
+import { ABI, type Abi } from '../abi.js';
 import { Errno } from '../errors.js';
 import type { MemoryPlan, SharedView } from '../memory.js';
 
@@ -8,7 +8,7 @@ export interface RseqRegistration { area: number; len: number; sig: number }
 
 /** What registration may point at: the thread's own area, or anywhere in the heap region. */
 function accessible(plan: MemoryPlan, own: number, area: number, len: number): boolean {
-  if (area === own && len <= 64) return true;
+  if (area === own && len <= ABI.T_AREA) return true;
   return area >= plan.heapBase && area + len <= plan.heapBase + plan.heapSize;
 }
 

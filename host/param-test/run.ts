@@ -1,5 +1,6 @@
 // param-test: the kernel selftest's param_test on the emulated kernel. One run = one test type
 // with one set of options, checked exactly; a failure reports the command line that replays it.
+import { ABI } from '../abi.js';
 import { UsageError } from '../errors.js';
 import type { InjectionOptions } from '../kernel/policy.js';
 import { Kernel } from '../kernel/kernel.js';
@@ -76,10 +77,10 @@ export function validate(o: ParamTestOptions): void {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got ${v})`);
   };
   pos(o.threads, '-t threads');
-  if (o.threads > 256) throw new UsageError(`-t threads must be <= 256 (got ${o.threads})`);
+  if (o.threads > ABI.MAX_THREADS) throw new UsageError(`-t threads must be <= ${ABI.MAX_THREADS} (got ${o.threads})`);
   pos(o.reps, '-r reps', 0);
   pos(o.cpus, '--cpus', 1);
-  if (o.cpus > 32) throw new UsageError(`--cpus must be <= 32 (got ${o.cpus})`);
+  if (o.cpus > ABI.MAX_CPUS) throw new UsageError(`--cpus must be <= ${ABI.MAX_CPUS} (got ${o.cpus})`);
   pos(o.modulo, '-m', 0);
   pos(o.sleepMs, '-s', 0);
   pos(o.disableMod, '-D', 0);

@@ -1,7 +1,14 @@
 // The tests of param-test as data (the kernel selftest's -T s|l|b|m|i|r): how each lays out its
 // per-vCPU data, what each worker runs, and the exact check made after the threads finish.
+import { ABI } from '../abi.js';
 import type { Kernel, ModuleHandle } from '../kernel/kernel.js';
 import { engineOf } from '../internal.js';
+
+const { NODE_DATA, NODE_NEXT, NODE_SIZE, BUF_OFFSET, BUF_LEN, BUF_ARRAY, BUF_ENTRY } = ABI;
+const { MBUF_OFFSET, MBUF_LEN, MBUF_ITEM, MBUF_ARRAY, MITEM_DATA1, MITEM_DATA2, MITEM_SIZE } = ABI;
+/** Address of entry i of the pointer buffer at b. */
+const slotOf = (b: number, i: number) => b + BUF_ARRAY + BUF_ENTRY * i;
+
 
 export type TestType = 's' | 'l' | 'b' | 'm' | 'i' | 'r';
 
@@ -59,11 +66,11 @@ const perCpu = (ctx: TestContext, base: number) =>
 const sumI64 = (ctx: TestContext, base: number, off = 0) =>
   perCpu(ctx, base).reduce((a, p) => a + engineOf(ctx.kernel).view.load64(p + off), 0n);
 
-/** Nodes {data i32, next} with data 1..100 per vCPU; returns their addresses per vCPU. */
+/** List nodes (NODE_*) with data 1..100 per vCPU; returns their addresses per vCPU. */
 function makeNodes(ctx: TestContext): number[][] {
   return perCpu(ctx, 0).map(() => Array.from({ length: ITEMS_PER_CPU }, (_, j) => {
-    const n = ctx.kernel.alloc(8, 8);
-    engineOf(ctx.kernel).view.store(n, j + 1);
+    const n = ctx.kernel.alloc(NODE_SIZE, NODE_SIZE);
+    engineOf(ctx.kernel).view.store(n + NODE_DATA, j + 1);
     return n;
   }));
 }
@@ -81,7 +88,8 @@ function checkItems(ctx: TestContext, found: number[], dataOf: (item: number) =>
 const increment: ParamTest = {
   name: 'increment',
   setup(ctx) {
-    const base = ctx.kernel.allocPerCpu(16);
+    // Two counter slots: the --broken variant keeps a second count right after the first.
+    const base = ctx.kernel.allocPerCpu(2 * ABI.COUNTER_SIZE);
     return {
       fn: ctx.broken ? 'test_inc_broken' : 'test_inc',
       args: () => [ctx.mode, base, ctx.reps],
@@ -97,8 +105,8 @@ const increment: ParamTest = {
 const spinlock: ParamTest = {
   name: 'spinlock',
   setup(ctx) {
-    const lock = ctx.kernel.allocPerCpu(4);
-    const data = ctx.kernel.allocPerCpu(8);
+    const lock = ctx.kernel.allocPerCpu(ABI.LOCK_SIZE);
+    const data = ctx.kernel.allocPerCpu(ABI.COUNTER_SIZE);
     return {
       fn: 'test_spinlock',
       args: () => [ctx.mode, lock, data, ctx.reps],
@@ -116,10 +124,10 @@ const list: ParamTest = {
   name: 'list',
   setup(ctx) {
     const { view: v } = engineOf(ctx.kernel);
-    const head = ctx.kernel.allocPerCpu(4);
+    const head = ctx.kernel.allocPerCpu(ABI.PTR_SIZE);
     perCpu(ctx, head).forEach((h, c) => {
       let top = 0;
-      for (const n of makeNodes(ctx)[c]) { v.store(n + 4, top); top = n; }
+      for (const n of makeNodes(ctx)[c]) { v.store(n + NODE_NEXT, top); top = n; }
       v.store(h, top);
     });
     return {
@@ -129,9 +137,9 @@ const list: ParamTest = {
         checkDone(ctx, done);
         const found: number[] = [];
         for (const h of perCpu(ctx, head)) {
-          for (let n = v.load(h); n !== 0 && found.length <= 2 * expectedSum(ctx); n = v.load(n + 4)) found.push(n);
+          for (let n = v.load(h); n !== 0 && found.length <= 2 * expectedSum(ctx); n = v.load(n + NODE_NEXT)) found.push(n);
         }
-        checkItems(ctx, found, (n) => v.load(n), 'per-vCPU lists');
+        checkItems(ctx, found, (n) => v.load(n + NODE_DATA), 'per-vCPU lists');
       },
     };
   },
@@ -142,12 +150,12 @@ const buffer: ParamTest = {
   setup(ctx) {
     const { view: v } = engineOf(ctx.kernel);
     const cap = ctx.kernel.cpus * ITEMS_PER_CPU;
-    const buf = ctx.kernel.allocPerCpu(8 + 4 * cap);
+    const buf = ctx.kernel.allocPerCpu(BUF_ARRAY + BUF_ENTRY * cap);
     const nodes = makeNodes(ctx);
     perCpu(ctx, buf).forEach((b, c) => {
-      v.store(b, ITEMS_PER_CPU);
-      v.store(b + 4, cap);
-      nodes[c].forEach((n, i) => v.store(b + 8 + 4 * i, n));
+      v.store(b + BUF_OFFSET, ITEMS_PER_CPU);
+      v.store(b + BUF_LEN, cap);
+      nodes[c].forEach((n, i) => v.store(slotOf(b, i), n));
     });
     return {
       fn: 'test_buffer',
@@ -156,11 +164,11 @@ const buffer: ParamTest = {
         checkDone(ctx, done);
         const found: number[] = [];
         for (const b of perCpu(ctx, buf)) {
-          const off = v.load(b);
+          const off = v.load(b + BUF_OFFSET);
           if (off < 0 || off > cap) fail(`buffer offset ${off} outside [0, ${cap}]`);
-          for (let i = 0; i < off; i++) found.push(v.load(b + 8 + 4 * i));
+          for (let i = 0; i < off; i++) found.push(v.load(slotOf(b, i)));
         }
-        checkItems(ctx, found, (n) => v.load(n), 'per-vCPU buffers');
+        checkItems(ctx, found, (n) => v.load(n + NODE_DATA), 'per-vCPU buffers');
       },
     };
   },
@@ -171,16 +179,16 @@ const memcpy: ParamTest = {
   setup(ctx) {
     const { view: v } = engineOf(ctx.kernel);
     const cap = ctx.kernel.cpus * ITEMS_PER_CPU;
-    const item = 16;
-    const buf = ctx.kernel.allocPerCpu(16 + item * cap);
+    const buf = ctx.kernel.allocPerCpu(MBUF_ARRAY + MITEM_SIZE * cap);
+    const item = (b: number, i: number) => b + MBUF_ARRAY + MITEM_SIZE * i;
     perCpu(ctx, buf).forEach((b) => {
-      v.store(b, ITEMS_PER_CPU);
-      v.store(b + 4, cap);
-      v.store(b + 8, item);
-      // item {data1: i32 @0, data2: i64 @8} = (j, j + 1), j = 0..99: sum over a vCPU = 2j + 1 summed.
+      v.store(b + MBUF_OFFSET, ITEMS_PER_CPU);
+      v.store(b + MBUF_LEN, cap);
+      v.store(b + MBUF_ITEM, MITEM_SIZE);
+      // item {data1: i32, data2: i64} (MITEM_*) = (j, j + 1), j = 0..99: sum over a vCPU = 2j + 1 summed.
       for (let j = 0; j < ITEMS_PER_CPU; j++) {
-        v.store(b + 16 + item * j, j);
-        v.store64(b + 16 + item * j + 8, BigInt(j + 1));
+        v.store(item(b, j) + MITEM_DATA1, j);
+        v.store64(item(b, j) + MITEM_DATA2, BigInt(j + 1));
       }
     });
     return {
@@ -191,9 +199,9 @@ const memcpy: ParamTest = {
         let count = 0;
         let sum = 0n;
         for (const b of perCpu(ctx, buf)) {
-          const off = v.load(b);
+          const off = v.load(b + MBUF_OFFSET);
           if (off < 0 || off > cap) fail(`memcpy buffer offset ${off} outside [0, ${cap}]`);
-          for (let i = 0; i < off; i++) sum += BigInt(v.load(b + 16 + item * i)) + v.load64(b + 16 + item * i + 8);
+          for (let i = 0; i < off; i++) sum += BigInt(v.load(item(b, i) + MITEM_DATA1)) + v.load64(item(b, i) + MITEM_DATA2);
           count += off;
         }
         const want = BigInt(ctx.kernel.cpus * ITEMS_PER_CPU * ITEMS_PER_CPU);
@@ -209,16 +217,17 @@ const membarrier: ParamTest = {
   setup(ctx) {
     const { kernel: k } = ctx;
     const v = engineOf(k).view;
-    const entry = 128;
+    // One list head per vCPU, each on its own line; its node's data is what the workers add to.
+    const entry = ABI.LINE;
     const makeList = () => {
-      const l = k.alloc(entry * k.cpus, 128);
-      for (let c = 0; c < k.cpus; c++) v.store(l + entry * c, k.alloc(8, 8));
+      const l = k.alloc(entry * k.cpus, ABI.LINE);
+      for (let c = 0; c < k.cpus; c++) v.store(l + entry * c, k.alloc(NODE_SIZE, NODE_SIZE));
       return l;
     };
     const lists = [makeList(), makeList()];
-    const active = k.alloc(4, 128);
+    const active = k.alloc(ABI.PTR_SIZE, ABI.LINE);
     v.store(active, lists[0]);
-    const nodeOf = (l: number, c: number) => v.load(l + entry * c);
+    const nodeOf = (l: number, c: number) => v.load(l + entry * c) + NODE_DATA;
     let fences = 0;
     return {
       fn: 'test_membarrier',
