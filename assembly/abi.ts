@@ -132,7 +132,11 @@ export const LINE: i32 = 128;
 // ---------------------------------------------------------------------------------------------
 // Per-vCPU record, CPU_REC_SIZE bytes, 128-aligned, one per vCPU.
 // Line 0 is read by the owner on every operation (CPU_SEQ) and written rarely by others.
-export const CPU_SEQ: i32 = 0;        // u32; even = no request; supervisor CAS even->odd, owner odd->even
+// CPU_SEQ sits mid-line, not at the line's start: per-vCPU objects are 128-aligned (allocPerCpu)
+// and the pool is stride-aligned, so a counter's word would otherwise share its address bits 11:0
+// with the sequence word. A store to one then delays the next load of the other ("4K aliasing": the
+// CPU cannot tell them apart until the full addresses resolve), and every rseq add pays for it.
+export const CPU_SEQ: i32 = 64;       // u32; even = no request; supervisor CAS even->odd, owner odd->even
 export const CPU_REQUEST: i32 = 4;    // u32 bitmask of REQ_*; supervisor atomic.or, owner atomic.xchg
 export const CPU_OWNER: i32 = 8;      // i32 thread slot + 1, 0 = free; under SCHED_LOCK
 export const CPU_TARGET: i32 = 12;    // i32 migration target vCPU or -1

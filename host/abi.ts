@@ -60,6 +60,7 @@ export function checkAbi(a: Readonly<Record<keyof Abi, number>>): void {
   must(a.THREAD_REC_SIZE % a.LINE === 0 && a.CPU_REC_SIZE % a.LINE === 0, 'records are whole lines');
   must(Math.floor(a.T_STATE / a.LINE) !== Math.floor(a.T_SEQP / a.LINE), 'fast-path words apart from control words');
   must(Math.floor(a.CPU_COMMITS / a.LINE) !== Math.floor(a.CPU_SEQ / a.LINE), 'vCPU statistics apart from the sequence word');
+  must(a.CPU_SEQ % a.LINE !== 0 && a.CPU_SEQ < a.LINE, 'the sequence word mid-line, off the page offsets of 128-aligned objects (4K aliasing)');
   must(a.T_ABORT_BY + 8 * 4 <= a.THREAD_REC_SIZE, 'thread record holds its statistics');
   must(a.HEADER_ADDR + a.HDR_SIZE <= a.SCHED_LOCK && a.SCHED_END <= 4096, 'header and scheduler words fit the first page');
   must(a.DESC_BASE >= a.SCHED_END && a.DESC_BASE % a.CS_SIZE === 0, 'descriptor table after the scheduler words, aligned');
