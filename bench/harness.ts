@@ -116,6 +116,7 @@ export function row(suite: Suite, impl: Impl, at: { threads: number; vcpus: numb
     suite: suite.id, impl: impl.id, kind: impl.kind, role: impl.role ?? 'write', ...at,
     ...(values as { opsPerSec: number; nsPerOp: number; abortsPerOp: number }),
     baseline: { impl: impl.baseline, injectHz: suite.baselineRate ?? at.injectHz }, ...s,
+    ...(impl.native ? { native: true } : {}), ...(impl.counterpart ? { counterpart: impl.counterpart } : {}),
   };
 }
 
@@ -162,6 +163,24 @@ async function measureRound(env: Env, suite: Suite, impls: readonly Impl[], thre
   }
   await at(0);
   return runs.map(({ impl, hz, iters, samples }) => reduce(suite, impl, threads, env.k.cpus, hz, iters, samples));
+}
+
+/** A runner per group of implementations: `pick` names each one's runner; each runner sees the suite
+ *  with its own implementations only (e.g. the counter: wasm ones sampled, native ones by a program). */
+export function byImpl(pick: (impl: Impl) => Runner): Runner {
+  const groups = (suite: Suite) => {
+    const m = new Map<Runner, Impl[]>();
+    for (const i of suite.impls) m.set(pick(i), [...(m.get(pick(i)) ?? []), i]);
+    return [...m].map(([runner, impls]) => ({ runner, suite: { ...suite, impls } as Suite }));
+  };
+  return {
+    units: (suite, o) => groups(suite).reduce((a, g) => a + g.runner.units(g.suite, o), 0),
+    async run(ctx) {
+      const out: Result[] = [];
+      for (const g of groups(ctx.suite)) out.push(...(await g.runner.run({ ...ctx, suite: g.suite })));
+      return out;
+    },
+  };
 }
 
 /** The rounds of `suite`: its implementations measured at each thread count of `o`. */

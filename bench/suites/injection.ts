@@ -7,7 +7,7 @@ import { counterRseq } from './counter.js';
 import { listRseq } from './list.js';
 
 const impls: Impl[] = [
-  { ...counterRseq, id: 'counter-rseq', baseline: 'counter-rseq', what: 'counter rseq under injected preemption + migration' },
+  { ...counterRseq, id: 'counter-rseq', baseline: 'counter-rseq', counterpart: undefined, what: 'counter rseq under injected preemption + migration' },
   { ...listRseq, id: 'list-rseq', baseline: 'list-rseq', what: 'list rseq under injected preemption + migration' },
 ];
 
