@@ -87,6 +87,8 @@ async function sample(env: Env, w: Workload, slots: number[], iters: number): Pr
       aborts: delta((s) => s.aborts), commits: delta((s) => s.commits),
       preemptions: delta((s) => s.preemptions), migrations: delta((s) => s.migrations),
       requests: delta((s) => s.cpus.reduce((a, c) => a + c.requested.preempt + c.requested.migrate + c.requested.signal, 0)),
+      // Preempt + migrate requests per occupied vCPU (the injection rate achieved, once over the wall time).
+      injectPerVcpu: delta((s) => s.cpus.reduce((a, c) => a + c.requested.preempt + c.requested.migrate, 0)) / Math.min(slots.length, env.k.cpus),
       ...out.counts,
     },
   };
@@ -157,7 +159,9 @@ async function measureRound(env: Env, suite: Suite, impls: readonly Impl[], thre
     for (const run of runs) {
       progress.step(label(run.impl, run.hz), 0);
       await at(run.hz);
-      run.samples.push(await sample(env, run.w, slots, run.iters));
+      const s = await sample(env, run.w, slots, run.iters);
+      s.counts.requestedHz = run.hz;
+      run.samples.push(s);
       progress.step(label(run.impl, run.hz), 1);
     }
   }
