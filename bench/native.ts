@@ -5,7 +5,7 @@
 // fails, rseq not registered) the runner skips its rows with one line saying why.
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CheckError } from './checks.js';
 import { row } from './harness.js';
@@ -67,6 +67,8 @@ export function build(name: string, env: NodeJS.ProcessEnv = process.env): { bin
     return { why: `the build failed (${c.cc}: ${first.trim()})` };
   }
   renameSync(tmp, bin);
+  // Binaries of older sources (or other compilers) are not used again.
+  for (const f of readdirSync(NATIVE_DIR)) if (f.startsWith(`${name}-`) && `${NATIVE_DIR}${f}` !== bin && !f.endsWith('.tmp')) rmSync(`${NATIVE_DIR}${f}`, { force: true });
   return { bin, cc: c.cc };
 }
 
