@@ -1,11 +1,23 @@
 // Derived figures computed from one run's results: each row's ratio to its suite's baseline at the
 // same thread count, and the suites' targets (reported as measured vs target, never asserted).
-import type { Result } from './result.js';
+import type { Meta, Result } from './result.js';
 import type { Suite } from './suite.js';
 
 /** The baseline row of `r` (same suite and thread count), if it was measured. */
 export function baselineOf(r: Result, all: Result[]): Result | undefined {
   return all.find((b) => b.suite === r.suite && b.impl === r.baseline.impl && b.threads === r.threads && b.injectHz === r.baseline.injectHz);
+}
+
+/** The row 'counterpart' compares `r` with (same suite, threads and rate). */
+export function counterpartOf(r: Result, all: Result[]): Result | undefined {
+  if (!r.counterpart) return undefined;
+  return all.find((c) => c.suite === r.suite && c.impl === r.counterpart && c.threads === r.threads && c.injectHz === r.injectHz);
+}
+
+/** Time per operation relative to the counterpart (> 1: slower than it; the counter: emulated / native). */
+export function counterpartRatioOf(r: Result, all: Result[]): number | undefined {
+  const c = counterpartOf(r, all);
+  return c ? r.nsPerOp / c.nsPerOp : undefined;
 }
 
 /** Throughput relative to the baseline (> 1: faster than the baseline). */
@@ -25,6 +37,8 @@ export interface TargetOutcome {
   pass?: boolean;
   /** The numbers the figure comes from. */
   detail: string;
+  /** Cannot be measured on this machine (detail says why). */
+  na?: boolean;
   unit: 'x' | '%';
 }
 
@@ -35,7 +49,8 @@ export interface TargetDef {
   target: number;
   bound: 'max' | 'min';
   unit: 'x' | '%';
-  eval(all: Result[]): { measured: number; detail: string } | string;
+  /** The figure; a string: not measured in this run (why); { na }: cannot be measured here (why). */
+  eval(all: Result[], meta?: Meta): { measured: number; detail: string } | { na: string } | string;
 }
 
 /** What targets' eval() use: a row by suite, implementation, threads and rate; number formats. */
@@ -44,14 +59,17 @@ export const analysisHelpers = {
     all.find((r) => r.suite === suite && r.impl === impl && r.threads === threads && r.injectHz === injectHz),
   ns: (x: number) => `${x.toFixed(2)} ns`,
   mops: (x: number) => `${(x / 1e6).toFixed(1)} M/s`,
+  /** Why `what` rows of `suite` were skipped in this run, if they were. */
+  skipped: (meta: Meta | undefined, suite: string, what: string) => meta?.skipped?.find((s) => s.suite === suite && s.what === what)?.why,
 };
 
 /** The targets of every suite in `suites`, in suite order, each as measured vs target. */
-export function evaluateTargets(all: Result[], suites: readonly Suite[]): TargetOutcome[] {
+export function evaluateTargets(all: Result[], suites: readonly Suite[], meta?: Meta): TargetOutcome[] {
   return suites.flatMap((s) => s.targets ?? []).map((t) => {
     const base = { id: t.id, text: t.text, target: t.target, bound: t.bound, unit: t.unit };
-    const e = t.eval(all);
+    const e = t.eval(all, meta);
     if (typeof e === 'string') return { ...base, detail: `not measured (${e})` };
+    if ('na' in e) return { ...base, na: true, detail: `n/a (${e.na})` };
     const pass = t.bound === 'max' ? e.measured <= t.target : e.measured >= t.target;
     return { ...base, measured: e.measured, pass, detail: e.detail };
   });

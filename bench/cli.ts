@@ -78,10 +78,12 @@ function progressSink(enabled: boolean): ProgressSink & { stop(): void } {
     clearOnComplete: true, etaBuffer: 50, fps: 5,
   }, cliProgress.Presets.shades_classic);
   let done = 0;
+  let all = 0;
+  let job = 'starting';
   return {
-    start(total) { bar.start(total, 0, { job: 'starting' }); },
-    step(label, units = 0) { done += units; bar.update(done, { job: label }); },
-    log(line) { bar.stop(); process.stderr.write(`${line}\n`); },
+    start(total) { all = total; bar.start(total, 0, { job }); },
+    step(label, units = 0) { done += units; job = label; bar.update(done, { job: label }); },
+    log(line) { bar.stop(); process.stderr.write(`${line}\n`); bar.start(all, done, { job }); },
     stop() { bar.stop(); },
   };
 }

@@ -87,6 +87,8 @@ async function sample(env: Env, w: Workload, slots: number[], iters: number): Pr
       aborts: delta((s) => s.aborts), commits: delta((s) => s.commits),
       preemptions: delta((s) => s.preemptions), migrations: delta((s) => s.migrations),
       requests: delta((s) => s.cpus.reduce((a, c) => a + c.requested.preempt + c.requested.migrate + c.requested.signal, 0)),
+      // Preempt + migrate requests per occupied vCPU (the injection rate achieved, once over the wall time).
+      injectPerVcpu: delta((s) => s.cpus.reduce((a, c) => a + c.requested.preempt + c.requested.migrate, 0)) / Math.min(slots.length, env.k.cpus),
       ...out.counts,
     },
   };
@@ -116,6 +118,7 @@ export function row(suite: Suite, impl: Impl, at: { threads: number; vcpus: numb
     suite: suite.id, impl: impl.id, kind: impl.kind, role: impl.role ?? 'write', ...at,
     ...(values as { opsPerSec: number; nsPerOp: number; abortsPerOp: number }),
     baseline: { impl: impl.baseline, injectHz: suite.baselineRate ?? at.injectHz }, ...s,
+    ...(impl.native ? { native: true } : {}), ...(impl.counterpart ? { counterpart: impl.counterpart } : {}),
   };
 }
 
@@ -156,12 +159,32 @@ async function measureRound(env: Env, suite: Suite, impls: readonly Impl[], thre
     for (const run of runs) {
       progress.step(label(run.impl, run.hz), 0);
       await at(run.hz);
-      run.samples.push(await sample(env, run.w, slots, run.iters));
+      const s = await sample(env, run.w, slots, run.iters);
+      s.counts.requestedHz = run.hz;
+      run.samples.push(s);
       progress.step(label(run.impl, run.hz), 1);
     }
   }
   await at(0);
   return runs.map(({ impl, hz, iters, samples }) => reduce(suite, impl, threads, env.k.cpus, hz, iters, samples));
+}
+
+/** A runner per group of implementations: `pick` names each one's runner; each runner sees the suite
+ *  with its own implementations only (e.g. the counter: wasm ones sampled, native ones by a program). */
+export function byImpl(pick: (impl: Impl) => Runner): Runner {
+  const groups = (suite: Suite) => {
+    const m = new Map<Runner, Impl[]>();
+    for (const i of suite.impls) m.set(pick(i), [...(m.get(pick(i)) ?? []), i]);
+    return [...m].map(([runner, impls]) => ({ runner, suite: { ...suite, impls } as Suite }));
+  };
+  return {
+    units: (suite, o) => groups(suite).reduce((a, g) => a + g.runner.units(g.suite, o), 0),
+    async run(ctx) {
+      const out: Result[] = [];
+      for (const g of groups(ctx.suite)) out.push(...(await g.runner.run({ ...ctx, suite: g.suite })));
+      return out;
+    },
+  };
 }
 
 /** The rounds of `suite`: its implementations measured at each thread count of `o`. */

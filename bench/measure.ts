@@ -58,7 +58,7 @@ export function defaultCpus(): number {
 function validate(s: Suite): void {
   const keys = s.metrics.map((m) => m.key);
   for (const k of REQUIRED) if (!keys.includes(k)) throw new TypeError(`bench: suite ${s.id} must declare the metric ${k}`);
-  for (const c of s.columns) if (c !== 'ratio' && !keys.includes(c)) throw new TypeError(`bench: suite ${s.id}: column ${c} is not one of its metrics`);
+  for (const c of s.columns) if (c !== 'ratio' && c !== 'counterpart' && !keys.includes(c)) throw new TypeError(`bench: suite ${s.id}: column ${c} is not one of its metrics`);
 }
 
 /** Rows in report order: suite, injection rate, implementation (as defined), threads. */
@@ -89,7 +89,14 @@ export async function measure(o: MeasureOptions, progress: ProgressSink, registr
   const results: Result[] = [];
   if (selected.length > 0) {
     await withKernel(o, Math.max(...o.threads), async (env) => {
-      for (const suite of selected) results.push(...(await (suite.runner ?? sampled).run({ env, suite, o, progress })));
+      for (const suite of selected) {
+        const skip = (what: string, why: string) => {
+          (meta.skipped ??= []).push({ suite: suite.id, what, why });
+          progress.log(`${what} skipped: ${why}`);
+        };
+        const note = (line: string) => { ((meta.notes ??= {})[suite.id] ??= []).push(line); };
+        results.push(...(await (suite.runner ?? sampled).run({ env, suite, o, progress, skip, note })));
+      }
     });
   }
   const wall = performance.now() - t0;

@@ -45,6 +45,14 @@ export const migrationsPerSec: Metric = {
 export const requestsPerSec: Metric = {
   key: 'requestsPerSec', label: 'requests/s', unit: '/s', better: 'lower', format: rate, reduce: perSecOf('requests'),
 };
+/** The injection rate requested (preempt + migrate requests per second per vCPU: the row's rate). */
+export const requestedHz: Metric = {
+  key: 'requestedHz', label: 'requested Hz/vCPU', unit: 'Hz', better: 'higher', format: rate, reduce: medianOf('requestedHz'),
+};
+/** The injection rate achieved: preempt + migrate requests the supervisor made per second per vCPU running a thread (kernel statistics). */
+export const achievedHz: Metric = {
+  key: 'achievedHz', label: 'achieved Hz/vCPU', unit: 'Hz', better: 'higher', format: rate, reduce: perSecOf('injectPerVcpu'),
+};
 /** Preemptions + migrations the threads acted on, per second. */
 export const actedPerSec: Metric = {
   key: 'actedPerSec', label: 'acted/s', unit: '/s', better: 'lower', format: rate, reduce: perSecOf('preemptions', 'migrations'),

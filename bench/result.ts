@@ -26,6 +26,10 @@ export interface Result {
   /** Slowest and fastest sample, ops/s. */
   spread: [number, number];
   itersPerThread: number;
+  /** Measured natively (outside the emulation). */
+  native?: boolean;
+  /** The implementation the 'counterpart' column compares this row with (same threads and rate). */
+  counterpart?: string;
   /** The suite's other metrics, by key. */
   [metric: string]: unknown;
 }
@@ -56,6 +60,10 @@ export interface Meta {
   /** Cores' worth of CPU time other processes used during the run (machine busy time minus ours). */
   otherLoad?: number;
   durationSec?: number;
+  /** Rows a suite's runner could not produce on this machine, and why. */
+  skipped?: { suite: string; what: string; why: string }[];
+  /** Lines a suite's runner added under its table (by suite id). */
+  notes?: Record<string, string[]>;
 }
 
 /** A run: its context, its rows, and the definitions of the suites measured (not serialised). */

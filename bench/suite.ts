@@ -55,6 +55,11 @@ export interface Impl {
   readonly onlyThreads?: number[];
   /** Lay out the structure (sampled suites; a suite with its own runner may leave it out). */
   prepare?(env: Env): Workload;
+  /** Measured outside the emulation (a native program on the real kernel): `native: true` in its rows. */
+  readonly native?: boolean;
+  /** Another implementation of the suite this one is compared with in the 'counterpart' column
+   *  (the counter: a wasm implementation's native equivalent), at the same threads and rate. */
+  readonly counterpart?: string;
 }
 
 /** One sample as the metrics see it: kernel statistics deltas and the workload's counts by name. */
@@ -78,7 +83,19 @@ export interface Metric {
 export interface Runner {
   /** Progress units this suite takes with options `o`. */
   units(suite: Suite, o: MeasureOptions): number;
-  run(ctx: { env: Env; suite: Suite; o: MeasureOptions; progress: ProgressSink }): Promise<Result[]>;
+  run(ctx: RunContext): Promise<Result[]>;
+}
+
+export interface RunContext {
+  env: Env;
+  suite: Suite;
+  o: MeasureOptions;
+  progress: ProgressSink;
+  /** Rows this runner could not produce here (`what`, e.g. 'native rows') and why: printed once,
+   *  recorded in Meta.skipped (targets needing them say why they are n/a). */
+  skip(what: string, why: string): void;
+  /** A line printed under the suite's table (recorded in Meta.notes). */
+  note(line: string): void;
 }
 
 export interface Suite {
@@ -88,8 +105,10 @@ export interface Suite {
   readonly impls: readonly Impl[];
   /** Recorded in every row (must include opsPerSec, nsPerOp, abortsPerOp). */
   readonly metrics: readonly Metric[];
-  /** Table columns after impl / threads / vcpus / inject Hz: metric keys, or 'ratio'. */
+  /** Table columns after impl / threads / vcpus / inject Hz: metric keys, 'ratio', or 'counterpart'. */
   readonly columns: readonly string[];
+  /** Heading of the 'counterpart' column: the row's ns/op over its Impl.counterpart's (default 'vs counterpart'). */
+  readonly counterpartLabel?: string;
   /** What the ratios are against, in words (default: the implementations' baselines). */
   readonly baseline?: string;
   /** Injection rates the suite is measured at, requests/s per vCPU (default [0]). */

@@ -94,3 +94,37 @@ test('a broken structure fails its sample loudly (CheckError)', { timeout: 120_0
     jsApi: { maxTime: 0.01, minSamples: 1, rounds: 1 }, seed: 1,
   }, quiet, [suite]), (e: unknown) => e instanceof CheckError && /increments lost or duplicated/.test(e.message));
 });
+
+test('with CC naming a missing compiler the native rows are skipped in one line and the bench still succeeds', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-rseq-bench-'));
+  const main = fileURLToPath(new URL('../bench/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [main, '--quick', '--suite', 'counter', '--threads', '1', '--repeat', '1', '--sample-ms', '5',
+    '--json', join(dir, 'r.json'), '--no-progress'], { encoding: 'utf8', env: { ...process.env, CC: join(dir, 'no-such-cc') } });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /^native rows skipped:/.test(l));
+  assert.equal(lines.length, 1, `one skip line, got:\n${r.stderr}`);
+  assert.match(lines[0], /no C compiler/);
+  assert.match(r.stdout, /n\/a \(native rows skipped: no C compiler/);
+  const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+  assert.ok(j.results.length > 0 && j.results.every((x: { native?: boolean }) => !x.native));
+  assert.deepEqual(j.meta.skipped.map((s: { suite: string; what: string }) => [s.suite, s.what]), [['counter', 'native rows']]);
+});
+
+test('the native counter program builds, checks itself and prints the expected rows', { timeout: 120_000 }, async (t) => {
+  const { build, compiler, platformWhy, runNative } = await import('../bench/native.js');
+  const c = compiler();
+  const why = platformWhy() ?? ('why' in c ? c.why : undefined);
+  if (why) return t.skip(why);
+  const b = build('rseq_bench');
+  assert.ok('bin' in b, 'why' in b ? b.why : '');
+  assert.equal((build('rseq_bench') as { bin: string }).bin, b.bin, 'cached: the same binary for the same source');
+  const rep = await runNative(b.bin, ['--sample-ms', '2', '--repeat', '1', '--threads', '1,2']);
+  if ('why' in rep) return t.skip(`rseq unavailable here: ${rep.why}`);
+  const impls = ['native-rseq', 'native-lock-add-shared', 'native-lock-add-own', 'native-plain'];
+  assert.deepEqual(rep.rows.map((r) => `${r.impl} x${r.threads}`).sort(), [1, 2].flatMap((n) => impls.map((i) => `${i} x${n}`)).sort());
+  for (const r of rep.rows) assert.ok(r.opsPerSec > 0 && r.nsPerOp > 0, r.impl);
+  assert.equal(typeof rep.cpuModel, 'string');
+  // glibc registration disabled: the program says why and exits 3 (the bench skips its rows).
+  const off = await runNative(b.bin, ['--probe'], { ...process.env, GLIBC_TUNABLES: 'glibc.pthread.rseq=0' });
+  assert.ok('why' in off && /__rseq_size is 0/.test(off.why));
+});

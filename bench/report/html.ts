@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Measurement } from '../result.js';
-import { bySuite, cells, describe, heads } from './format.js';
+import { bySuite, cells, describe, heads, notesOf } from './format.js';
 import { toJson } from './json.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -58,10 +58,10 @@ export async function renderHtml(m: Measurement): Promise<string> {
   const report = toJson(m);
   const { meta } = m;
   const sections = bySuite(m).map(([suite, rows]) => {
-    const body = rows.map((r) => `<tr class="${r.kind}">${cells(suite, r, m.results).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+    const body = rows.map((r) => `<tr class="${r.kind}${r.native ? ' native' : ''}">${cells(suite, r, m.results).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
     const d = describe(suite);
     const legend = d.what.map(([id, what]) => `<dt>${esc(id)}</dt><dd>${esc(what)}</dd>`).join('');
-    const notes = (suite.notes?.(meta) ?? []).map((n) => `<p class="meta">${esc(n)}</p>`).join('');
+    const notes = notesOf(suite, meta).map((n) => `<p class="meta">${esc(n)}</p>`).join('');
     return `<section><h2>${esc(suite.id)}</h2><p class="meta">${esc(suite.title)}; baseline: ${esc(d.baseline)}</p><div class="chart"><canvas id="chart-${esc(suite.id)}"></canvas></div>
 <table><thead><tr>${heads(suite).map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
 <tbody>
@@ -81,6 +81,7 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; }
 .meta { color: #555; } .chart { height: 340px; }
 table { border-collapse: collapse; margin-top: 8px; } th, td { padding: 3px 10px; text-align: right; border-bottom: 1px solid #ddd; }
 th:first-child, td:first-child { text-align: left; } tr.rseq td:first-child { font-weight: 600; color: #1f4f8f; }
+tr.native td:first-child { font-style: italic; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; color: #444; font-size: 13px; } dd { margin: 0; }
 li.PASS b:first-child { color: #1a7f37; } li.MISS b:first-child { color: #c62828; }
 </style></head><body>

@@ -3,7 +3,7 @@
 import Table from 'cli-table3';
 import { evaluateTargets } from '../analysis.js';
 import type { Measurement } from '../result.js';
-import { bySuite, cells, describe, heads } from './format.js';
+import { bySuite, cells, describe, heads, notesOf } from './format.js';
 
 export function renderTable(m: Measurement, color = false): string {
   const out: string[] = [];
@@ -25,12 +25,13 @@ export function renderTable(m: Measurement, color = false): string {
     });
     for (const r of rows) t.push(cells(suite, r, m.results));
     out.push('', `${suite.id}  (baseline: ${d.baseline})`, t.toString());
-    for (const [id, what] of d.what) out.push(`  ${id.padEnd(18)} ${what}`);
-    for (const note of suite.notes?.(meta) ?? []) out.push(`  ${note}`);
+    const pad = Math.max(18, ...d.what.map(([id]) => id.length + 1));
+    for (const [id, what] of d.what) out.push(`  ${id.padEnd(pad)} ${what}`);
+    for (const note of notesOf(suite, meta)) out.push(`  ${note}`);
   }
   out.push('', 'targets (reported, never asserted)');
-  for (const t of evaluateTargets(m.results, m.suites)) {
-    const verdict = t.pass === undefined ? '----' : t.pass ? 'PASS' : 'MISS';
+  for (const t of evaluateTargets(m.results, m.suites, m.meta)) {
+    const verdict = t.na ? 'n/a ' : t.pass === undefined ? '----' : t.pass ? 'PASS' : 'MISS';
     const paint = color && t.pass !== undefined ? (s: string) => `\x1b[${t.pass ? 32 : 31}m${s}\x1b[0m` : (s: string) => s;
     const measured = t.measured === undefined ? '-' : t.unit === '%' ? `${t.measured.toFixed(1)}%` : `${t.measured.toFixed(2)}x`;
     const want = `${t.bound === 'max' ? '<=' : '>='} ${t.target}${t.unit}`;

@@ -1,13 +1,13 @@
 // injection: the counter and list rseq implementations re-run while the supervisor requests
 // preemptions and migrations at each --inject-hz rate (baseline: the same implementation at 0 Hz).
 import { analysisHelpers as h, type TargetDef } from '../analysis.js';
-import { COLUMNS, STANDARD, actedPerSec } from '../metrics.js';
+import { COLUMNS, STANDARD, achievedHz, actedPerSec, requestedHz } from '../metrics.js';
 import type { Impl, Suite } from '../suite.js';
 import { counterRseq } from './counter.js';
 import { listRseq } from './list.js';
 
 const impls: Impl[] = [
-  { ...counterRseq, id: 'counter-rseq', baseline: 'counter-rseq', what: 'counter rseq under injected preemption + migration' },
+  { ...counterRseq, id: 'counter-rseq', baseline: 'counter-rseq', counterpart: undefined, what: 'counter rseq under injected preemption + migration' },
   { ...listRseq, id: 'list-rseq', baseline: 'list-rseq', what: 'list rseq under injected preemption + migration' },
 ];
 
@@ -35,7 +35,8 @@ const targets: TargetDef[] = [
 
 export const injection: Suite = {
   id: 'injection', title: 'counter and list rseq under injected preemptions and migrations',
-  impls, metrics: [...STANDARD, actedPerSec], columns: [...COLUMNS, 'requestsPerSec', 'actedPerSec'],
+  impls, metrics: [...STANDARD, actedPerSec, requestedHz, achievedHz], columns: [...COLUMNS, 'requestedHz', 'achievedHz', 'requestsPerSec', 'actedPerSec'],
   baseline: 'the same implementation at 0 Hz', baselineRate: 0, rates: (o) => o.injectHz, targets,
-  notes: (meta) => [meta.injection, 'requests/s: made by the supervisor (all vCPUs); acted/s: preemptions + migrations the threads acted on'],
+  notes: (meta) => [meta.injection, 'requested / achieved Hz/vCPU: preempt + migrate requests asked for / made by the supervisor per second per vCPU running a thread (kernel statistics over the sample\'s wall time)',
+    'requests/s: made by the supervisor (all vCPUs); acted/s: preemptions + migrations the threads acted on'],
 };

@@ -65,6 +65,14 @@ paramTest.action(async (o: Record<string, unknown>) => {
     const by = Object.entries(s.abortsBy).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
     console.log(`${r.message} in ${r.ms.toFixed(0)} ms (${opts.threads} threads, ${opts.cpus} vCPUs, ${opts.mmCid ? 'mm_cid' : 'cpu_id'})`);
     console.log(`aborts by cause: ${by || 'none'}; signals=${s.signals} fences=${s.fences}`);
+    // Injection rates per vCPU running a thread: requested (options) vs achieved (the supervisor's requests over the run).
+    const secs = Math.max(r.runMs, 1e-3) / 1000;
+    const busy = Math.min(opts.threads, opts.cpus);
+    const kinds = [['preempt', opts.supervisor.preemptHz], ['migrate', opts.supervisor.migrateHz], ['signal', opts.supervisor.signalHz]] as const;
+    console.log(`injection per vCPU: ${kinds.map(([k, hz]) => {
+      const made = s.cpus.reduce((a, c) => a + c.requested[k], 0);
+      return `${k} requested=${hz ?? 0} achieved=${(made / busy / secs).toFixed(1)}`;
+    }).join(' ')}`);
     console.log(`commits=${s.commits} aborts=${s.aborts} migrations=${s.migrations} preemptions=${s.preemptions}`);
   }
   if (!r.ok) {

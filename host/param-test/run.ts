@@ -45,6 +45,8 @@ export interface ParamTestResult {
   message: string;
   stats: KernelStats;
   ms: number;
+  /** Of `ms`, the time the worker threads ran (the window injection rates are measured over). */
+  runMs: number;
   /** The command line that replays this run. */
   replay: string;
 }
@@ -99,6 +101,7 @@ export async function runParamTest(o: ParamTestOptions, log: (line: string) => v
   });
   const replay = replayLine(o);
   const t0 = performance.now();
+  let runMs = 0;
   try {
     const module = await kernel.load(wasmPath('param_test'), 'param_test');
     if (o.broken) kernel.defineCriticalSection();
@@ -110,16 +113,17 @@ export async function runParamTest(o: ParamTestOptions, log: (line: string) => v
       broken: o.broken, registered, random: prng(o.seed ^ 0x5eed), log,
     });
     let finished = false;
-    const workers = kernel.run<number>(module, run.fn, run.args).finally(() => { finished = true; });
+    const r0 = performance.now();
+    const workers = kernel.run<number>(module, run.fn, run.args).finally(() => { finished = true; runMs = performance.now() - r0; });
     const during = run.during?.(() => finished);
     const [results] = await Promise.all([workers, during]);
     const done = results.sort((a, b) => a.thread - b.thread).map((r) => r.value);
     run.check(done);
     const stats = kernel.stats();
-    return { ok: true, message: `${test.name}: OK`, stats, ms: performance.now() - t0, replay };
+    return { ok: true, message: `${test.name}: OK`, stats, ms: performance.now() - t0, runMs, replay };
   } catch (e) {
     if (!(e instanceof ConsistencyError)) throw e;
-    return { ok: false, message: `${TESTS[o.test].name}: ${e.message}`, stats: kernel.stats(), ms: performance.now() - t0, replay };
+    return { ok: false, message: `${TESTS[o.test].name}: ${e.message}`, stats: kernel.stats(), ms: performance.now() - t0, runMs, replay };
   } finally {
     await kernel.close();
   }
