@@ -52,3 +52,25 @@ export class KernelClosedError extends Error {
     super(`wasm-rseq: ${call} called on a closed kernel`);
   }
 }
+
+// --- Per-vCPU objects from JavaScript (host/objects/) -------------------------------------------
+
+/** Why an object call failed (ObjectError.code). */
+export type ObjectErrorCode =
+  | 'EINVAL'     // bad argument: a name, an option, a value (negative, NaN, non-finite, not an integer)
+  | 'EEXIST'     // an object of that name already exists
+  | 'ENOENT'     // no object of that name
+  | 'EKIND'      // the object has another kind (a histogram looked up as a counter)
+  | 'EDESTROYED' // the handle's object has been destroyed (or the kernel's allocations reset)
+  | 'ENOSPC'     // the object table or the per-vCPU pool / heap is full
+  | 'EFOREIGN'   // a block that is not one of this pool's blocks
+  | 'EDOUBLE'    // a block released twice (or never acquired)
+  | 'ENOTREG';   // the calling thread is not registered with rseq
+
+/** A per-vCPU object call (Counter, Histogram, BlockPool, the object table) failed. */
+export class ObjectError extends Error {
+  override name = 'ObjectError';
+  constructor(readonly code: ObjectErrorCode, message: string) {
+    super(`${code}: ${message}`);
+  }
+}

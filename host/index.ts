@@ -2,7 +2,11 @@
 export { Kernel, type KernelOptions, type ModuleHandle, type CallResult } from './kernel/kernel.js';
 export type { SupervisorOptions, InjectionOptions, SchedulingPolicy, PolicySpec } from './kernel/policy.js';
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
-export { Errno, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError, type ErrnoName } from './errors.js';
+export { Errno, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError, ObjectError, type ErrnoName, type ObjectErrorCode } from './errors.js';
 export type { Abi } from './abi.js';
 export type { ThreadContext } from './thread.js';
 export { wasmPath } from './paths.js';
+export {
+  objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,
+  type HistogramBucket, type BlockPoolOptions,
+} from './objects/index.js';

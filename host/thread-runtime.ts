@@ -6,6 +6,7 @@ import type { PolicySpec } from './kernel/policy.js';
 import { ThreadKernel } from './kernel/thread-kernel.js';
 import { SharedView, type MemoryPlan } from './memory.js';
 import { platform } from './platform/index.js';
+import { threadObjects, type ObjectTable } from './objects/index.js';
 
 export interface ThreadData {
   memory: WebAssembly.Memory;
@@ -28,6 +29,8 @@ export interface ThreadContext {
   exports(id: number): WebAssembly.Exports;
   /** Release this thread's vCPU (before blocking; done automatically after the script or task). */
   park(): void;
+  /** The kernel's named per-vCPU objects (Counter, Histogram, BlockPool), found by name. */
+  readonly objects: ObjectTable;
 }
 
 export class ThreadRuntime {
@@ -56,7 +59,9 @@ export class ThreadRuntime {
       if (ret !== 0) throw new Error(`thread ${slot}: rseq registration failed (${ret})`);
     }
     const instances = this.instances;
+    const objects = threadObjects(this.view, this.abi, data.plan, this.kernel);
     this.context = {
+      objects,
       slot,
       memory: data.memory,
       exports(id: number) {
