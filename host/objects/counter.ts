@@ -1,6 +1,7 @@
 // A per-vCPU counter used from JavaScript: one f64 per vCPU on its own line (exact integers up to
 // 2^53 with plain numbers), committed with one plain store; plus a main-thread shard.
 import { ObjectError } from '../errors.js';
+import type { ThreadSection } from './section.js';
 import { ObjectHandle, type Entry, type ObjEnv } from './table.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -22,33 +23,53 @@ export class Counter extends ObjectHandle {
     this.base8 = (entry.base + env.abi.CTR_VALUE) >> 3;
     this.stride8 = entry.stride >> 3;
     this.shard8 = (entry.shard + env.abi.CTR_VALUE) >> 3;
+    this.add = this.section === null ? this.mainAdd() : this.threadAdd(this.section);
   }
 
   /**
    * Add `n` (an integer in [0, 2^53), default 1). On a kernel thread or pool worker: to the copy of
    * the vCPU it owns, as a JS critical section (no Atomics, no wasm call); on the main thread: to the
-   * main-thread shard (never needs a vCPU, never blocks).
+   * main-thread shard (never needs a vCPU, never blocks). ObjectError EINVAL on a bad `n`.
    */
-  add(n = 1): void {
-    if (!(n >= 0 && n <= MAX) || Math.floor(n) !== n) throw badAdd(n);
-    if (this.i32[this.liveIdx] !== this.token) this.checkHandle('add');
-    const s = this.section;
-    const f64 = this.f64;
-    if (s === null) {
-      this.checkHandle('add');
-      f64[this.shard8] += n;
-      return;
-    }
-    for (;;) {
-      const at = this.base8 + s.begin() * this.stride8;
-      const v = f64[at] + n;
-      if (s.check()) {
-        f64[at] = v;
-        s.committed();
-        return;
+  readonly add: (n?: number) => void;
+
+  // The fast path is a closure over constants: V8 compiles it to a few plain loads and one store
+  // (measured ~3x faster than the same code reading the handle's fields).
+  private threadAdd(s: ThreadSection): (n?: number) => void {
+    const { i32, f64, liveIdx, token, base8, stride8 } = this;
+    const { seqpIdx, areaIdx, injIdx, commitsIdx: ci, cpuIdStart, cpus, kernel } = s.fast;
+    const slow = () => s.begin(); // owns no vCPU, a request pending, or an odd snapshot
+    return (n = 1) => {
+      if (!(n >= 0 && n <= MAX) || Math.floor(n) !== n) throw badAdd(n);
+      if (i32[liveIdx] !== token) this.checkHandle('add');
+      for (;;) {
+        const seqp = i32[seqpIdx];
+        const s0 = seqp === 0 ? 1 : i32[seqp >> 2];
+        const cpu = i32[(i32[areaIdx] + cpuIdStart) >> 2];
+        if ((s0 & 1) !== 0 || !(cpu >= 0 && cpu < cpus)) { slow(); continue; }
+        const at = base8 + cpu * stride8;
+        const v = f64[at] + n;
+        if (i32[injIdx] !== 0) kernel.inject(7);
+        if (i32[seqp >> 2] === s0) {
+          f64[at] = v;
+          const lo = (i32[ci] + 1) | 0;
+          i32[ci] = lo;
+          if (lo === 0) i32[ci + 1] = (i32[ci + 1] + 1) | 0;
+          return;
+        }
+        s.aborted();
       }
-    }
+    };
   }
+
+  private mainAdd(): (n?: number) => void {
+    return (n = 1) => {
+      if (!(n >= 0 && n <= MAX) || Math.floor(n) !== n) throw badAdd(n);
+      this.checkHandle('add');
+      this.f64[this.shard8] += n;
+    };
+  }
+
 
   /** The sum over every vCPU and the main-thread shard (plain reads: see perCpu). */
   value(): number {

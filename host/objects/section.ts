@@ -25,6 +25,11 @@ export class ThreadSection {
   private readonly cpus: number;
   private readonly slowBegin: number;
   private readonly slowAbort: number;
+  /** The constants of this thread's protocol, for fast paths written as closures (Counter.add). */
+  readonly fast: {
+    readonly seqpIdx: number; readonly areaIdx: number; readonly injIdx: number; readonly commitsIdx: number;
+    readonly cpuIdStart: number; readonly cpus: number; readonly kernel: ThreadKernel;
+  };
   /** The vCPU sequence word (Int32 index) and its snapshot of the current section. */
   private seqIdx = 0;
   private s0 = 0;
@@ -41,6 +46,10 @@ export class ThreadSection {
     this.cpus = cpus;
     this.slowBegin = abi.SLOW_BEGIN;
     this.slowAbort = abi.SLOW_ABORT;
+    this.fast = Object.freeze({
+      seqpIdx: this.seqpIdx, areaIdx: this.areaIdx, injIdx: this.injIdx, commitsIdx: this.commitsIdx,
+      cpuIdStart: this.cpuIdStart, cpus, kernel,
+    });
   }
 
   /** Begin a section: returns the vCPU this thread owns, with an even snapshot of its sequence. */
@@ -70,7 +79,7 @@ export class ThreadSection {
     const i32 = this.i32;
     if (i32[this.injIdx] !== 0) this.kernel.inject(7);
     if (i32[this.seqIdx] === this.s0) return true;
-    this.abort();
+    this.aborted();
     return false;
   }
 
@@ -83,7 +92,8 @@ export class ThreadSection {
     if (lo === 0) i32[i + 1] = (i32[i + 1] + 1) | 0;
   }
 
-  private abort(): void {
+  /** A failed commit check: count it in T_ABORTS and take the kernel's abort path. */
+  aborted(): void {
     const i32 = this.i32;
     const i = this.abortsIdx;
     const lo = (i32[i] + 1) | 0;
