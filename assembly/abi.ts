@@ -296,3 +296,51 @@ export const LOCK_SIZE: i32 = 4;
 export const LOCK_DATA: i32 = 8;
 /** A per-vCPU counter slot (percpu/counter.ts): one i64, added to by rseq sections. */
 export const COUNTER_SIZE: i32 = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Object table: named per-vCPU objects used from JavaScript (host/objects/). One region laid out by
+// host/memory.ts (its address in the header word HDR_OBJ_TABLE). Written only by the main thread:
+// an entry's fields first, then OBJ_LIVE (Atomics.store), then OBJ_TABLE_COUNT; workers read them
+// with Atomics.load when they look an object up by name, never on an operation's hot path.
+export const HDR_OBJ_TABLE: i32 = 120;     // header word: address of the object table
+export const OBJ_MAX: i32 = 64;            // entries (destroyed ones are not reused until a reset)
+export const OBJ_TABLE_COUNT: i32 = 0;     // i32 entries in use, on the table's first line
+export const OBJ_TABLE_ENTRIES: i32 = 128; // entry 0; entry i at + i * OBJ_ENTRY_SIZE
+export const OBJ_ENTRY_SIZE: i32 = 128;
+export const OBJ_LIVE: i32 = 0;            // i32 token, nonzero while the object lives; 0 destroyed
+export const OBJ_KIND: i32 = 4;            // i32 OBJ_KIND_*
+export const OBJ_HASH: i32 = 8;            // u32 FNV-1a of the UTF-8 name
+export const OBJ_NAME_LEN: i32 = 12;       // i32 bytes of the name
+export const OBJ_BASE: i32 = 16;           // i32 cpu 0's copy in the per-vCPU pool
+export const OBJ_SIZE: i32 = 20;           // i32 bytes of one vCPU's copy
+export const OBJ_STRIDE: i32 = 24;         // i32 bytes between vCPU copies (the pool stride)
+export const OBJ_SHARD: i32 = 28;          // i32 the main-thread shard (heap), laid out as one copy
+export const OBJ_DATA: i32 = 32;           // i32 shared data in the heap (block pool control), 0 none
+export const OBJ_DATA_SIZE: i32 = 36;      // i32
+export const OBJ_PARAM0: i32 = 40;         // f64 kind-specific parameters (below)
+export const OBJ_PARAM1: i32 = 48;         // f64
+export const OBJ_PARAM2: i32 = 56;         // i32
+export const OBJ_PARAM3: i32 = 60;         // i32
+export const OBJ_NAME: i32 = 64;           // UTF-8 name bytes
+export const OBJ_NAME_MAX: i32 = 64;
+export const OBJ_KIND_COUNTER: i32 = 1;
+export const OBJ_KIND_HISTOGRAM: i32 = 2;
+export const OBJ_KIND_BLOCK_POOL: i32 = 3;
+// Counter copy (one line): the f64 value, written by the vCPU's owner with one plain store.
+export const CTR_VALUE: i32 = 0;
+export const CTR_SIZE: i32 = 128;
+// Histogram copy: f64 count, sum, min, max, then f64 bucket counts. PARAM0 lowest, PARAM1 highest
+// (f64), PARAM2 sub-bucket bits, PARAM3 bucket count. Committed by plain stores after the check.
+export const HIST_COUNT: i32 = 0;
+export const HIST_SUM: i32 = 8;
+export const HIST_MIN: i32 = 16;
+export const HIST_MAX: i32 = 24;
+export const HIST_BUCKETS: i32 = 32;
+// Block pool copy: i32 cached blocks, then i32 block indices (a stack). PARAM0 block size, PARAM1
+// blocks (f64), PARAM2 cache capacity per vCPU, PARAM3 address of the block storage (heap).
+// Its OBJ_DATA: a central stack under a spinlock, and each block's state (Atomics, off the fast path).
+export const BP_COUNT: i32 = 0;
+export const BP_SLOTS: i32 = 128;
+export const BPD_LOCK: i32 = 0;            // i32 spinlock word (Atomics.compareExchange)
+export const BPD_TOP: i32 = 4;             // i32 blocks on the central stack (under the lock)
+export const BPD_STATE: i32 = 128;         // i32 per block: 0 free, 1 handed out (Atomics CAS on release)

@@ -64,6 +64,8 @@ export function checkAbi(a: Readonly<Record<keyof Abi, number>>): void {
   must(a.T_ABORT_BY + 8 * 4 <= a.THREAD_REC_SIZE, 'thread record holds its statistics');
   must(a.HEADER_ADDR + a.HDR_SIZE <= a.SCHED_LOCK && a.SCHED_END <= 4096, 'header and scheduler words fit the first page');
   must(a.DESC_BASE >= a.SCHED_END && a.DESC_BASE % a.CS_SIZE === 0, 'descriptor table after the scheduler words, aligned');
+  must(a.HDR_OBJ_TABLE > a.HDR_MEM_SIZE && a.HDR_OBJ_TABLE + 4 <= a.HDR_SIZE, 'object table word inside the header');
+  must(a.OBJ_NAME + a.OBJ_NAME_MAX <= a.OBJ_ENTRY_SIZE && a.HIST_BUCKETS >= a.HIST_MAX + 8, 'object table entries hold their fields');
   must(a.CS_ABORT_AT - a.CS_SIG_AT === 4 && a.CS_ABORT_AT >= a.CS_BODY, 'signature right before abort_ip, outside the body');
   must(a.MAX_CPUS <= 32, 'the mm_cid bitmap (SCHED_CID_MAP) is one i32 word');
   must(a.NODE_NEXT >= a.NODE_DATA + 4 && a.NODE_SIZE >= a.NODE_NEXT + 4, 'list node fields apart, inside the node');

@@ -37,7 +37,7 @@ export const ErrorCode = {
   WASM_ABORT: 'ERR_WASM_ABORT',
   WATCHDOG: 'ERR_WATCHDOG',
 } as const;
-export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode] | ErrnoName;
+export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode] | ErrnoName | ObjectErrorCode;
 
 /** What every class's `fromFields` accepts besides its own fields. */
 export interface ErrorFields {
@@ -289,6 +289,7 @@ const REVIVERS: Record<string, Reviver> = {
     ...f, abortMessage: s.abortMessage ?? null, file: s.file ?? null, line: num(s.line), column: num(s.column), thread: s.thread,
   }),
   WatchdogError: (s, f) => WatchdogError.fromFields({ ...f, seconds: num(s.seconds) }),
+  ObjectError: (s, f) => ObjectError.fromFields({ ...f, code: (s.code ?? 'EINVAL') as ObjectErrorCode }),
 };
 
 /** Built-in error classes revived as themselves (a wasm trap is a WebAssembly.RuntimeError). */
@@ -312,3 +313,27 @@ export function reviveError(s: SerializedError): Error {
   return e;
 }
 
+// --- Per-vCPU objects from JavaScript (host/objects/) -------------------------------------------
+
+/** Why an object call failed (ObjectError.code). */
+export type ObjectErrorCode =
+  | 'EINVAL'     // bad argument: a name, an option, a value (negative, NaN, non-finite, not an integer)
+  | 'EEXIST'     // an object of that name already exists
+  | 'ENOENT'     // no object of that name
+  | 'EKIND'      // the object has another kind (a histogram looked up as a counter)
+  | 'EDESTROYED' // the handle's object has been destroyed (or the kernel's allocations reset)
+  | 'ENOSPC'     // the object table or the per-vCPU pool / heap is full
+  | 'EFOREIGN'   // a block that is not one of this pool's blocks
+  | 'EDOUBLE'    // a block released twice (or never acquired)
+  | 'ENOTREG';   // the calling thread is not registered with rseq
+
+/** A per-vCPU object call (Counter, Histogram, BlockPool, the object table) failed. */
+export class ObjectError extends WasmRseqError {
+  override name = 'ObjectError';
+  constructor(readonly code: ObjectErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+  }
+  static fromFields(f: { code: ObjectErrorCode } & ErrorFields): ObjectError {
+    return WasmRseqError.restore(new ObjectError(f.code, '', { cause: f.cause }), f);
+  }
+}

@@ -4,9 +4,13 @@ export type { SupervisorOptions, InjectionOptions, SchedulingPolicy, PolicySpec 
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
 export {
   Errno, ErrorCode, WasmRseqError, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError,
-  RegionExhaustedError, WasmAbortError, WatchdogError, serializeError, reviveError,
-  type ErrnoName, type ErrorCodeString, type ErrorFields, type SerializedError, type WasmAbortFields,
+  RegionExhaustedError, WasmAbortError, ObjectError, WatchdogError, serializeError, reviveError,
+  type ErrnoName, type ErrorCodeString, type ErrorFields, type SerializedError, type WasmAbortFields, type ObjectErrorCode,
 } from './errors.js';
 export type { Abi } from './abi.js';
 export type { ThreadContext } from './thread.js';
 export { wasmPath } from './paths.js';
+export {
+  objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,
+  type HistogramBucket, type BlockPoolOptions,
+} from './objects/index.js';

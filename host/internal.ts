@@ -2,3 +2,4 @@
 // tests. Not part of the package's public exports.
 export { engineOf } from './kernel/kernel.js';
 export type { Engine } from './kernel/engine.js';
+export { addWithoutRecheck } from './objects/counter.js';

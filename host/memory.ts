@@ -16,6 +16,8 @@ export interface MemoryPlan {
   readonly poolStride: number;
   readonly heapBase: number;
   readonly heapSize: number;
+  /** The object table (host/objects/): named per-vCPU objects for JavaScript. */
+  readonly objTable: number;
   /** Bytes of the whole memory (initial == maximum: it never grows). */
   readonly size: number;
 }
@@ -29,11 +31,12 @@ export function planMemory(abi: Abi, o: { cpus: number; threads: number; nodes: 
   const threadBase = alignUp(cpuBase + o.cpus * abi.CPU_REC_SIZE, abi.LINE);
   const textBase = alignUp(threadBase + o.threads * abi.THREAD_REC_SIZE, abi.LINE);
   const poolBase = alignUp(textBase + abi.NR_DESC * abi.TEXT_STRIDE, o.poolStride);
-  const heapBase = alignUp(poolBase + o.cpus * o.poolStride, abi.LINE);
+  const objTable = alignUp(poolBase + o.cpus * o.poolStride, abi.LINE);
+  const heapBase = alignUp(objTable + abi.OBJ_TABLE_ENTRIES + abi.OBJ_MAX * abi.OBJ_ENTRY_SIZE, abi.LINE);
   const heapSize = abi.HOST_REGION_END - heapBase;
   if (heapSize < 65536) throw new RangeError(`per-vCPU pool too large: ${o.cpus} x ${o.poolStride} bytes leaves no heap`);
   const size = alignUp(abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS, PAGE);
-  return { ...o, cpuBase, threadBase, descBase, nrDesc: abi.NR_DESC, textBase, poolBase, heapBase, heapSize, size };
+  return { ...o, cpuBase, threadBase, descBase, nrDesc: abi.NR_DESC, textBase, poolBase, heapBase, heapSize, objTable, size };
 }
 
 /** Typed access to the shared memory by byte address. */
@@ -90,7 +93,7 @@ export function initMemory(v: SharedView, abi: Abi, plan: MemoryPlan, nodeOf: (c
     [abi.HDR_CPU_BASE, plan.cpuBase], [abi.HDR_THREAD_BASE, plan.threadBase], [abi.HDR_DESC_BASE, plan.descBase],
     [abi.HDR_NR_DESC, plan.nrDesc], [abi.HDR_TEXT_BASE, plan.textBase], [abi.HDR_POOL_BASE, plan.poolBase],
     [abi.HDR_POOL_STRIDE, plan.poolStride], [abi.HDR_HEAP_BASE, plan.heapBase], [abi.HDR_HEAP_SIZE, plan.heapSize],
-    [abi.HDR_MEM_SIZE, plan.size],
+    [abi.HDR_MEM_SIZE, plan.size], [abi.HDR_OBJ_TABLE, plan.objTable],
   ];
   for (const [off, val] of header) v.store(h + off, val);
   for (let c = 0; c < plan.cpus; c++) {

@@ -8,6 +8,7 @@ import { SharedView, type MemoryPlan } from './memory.js';
 import { platform } from './platform/index.js';
 import { abortImport } from './wasm-abort.js';
 import { RseqError, UsageError, errnoName } from './errors.js';
+import { threadObjects, type ObjectTable } from './objects/index.js';
 
 export interface ThreadData {
   memory: WebAssembly.Memory;
@@ -30,6 +31,8 @@ export interface ThreadContext {
   exports(id: number): WebAssembly.Exports;
   /** Release this thread's vCPU (before blocking; done automatically after the script or task). */
   park(): void;
+  /** The kernel's named per-vCPU objects (Counter, Histogram, BlockPool), found by name. */
+  readonly objects: ObjectTable;
 }
 
 export class ThreadRuntime {
@@ -58,7 +61,9 @@ export class ThreadRuntime {
       if (ret !== 0) throw new RseqError(errnoName(-ret) ?? 'EINVAL', `thread ${slot}: rseq registration at start failed`);
     }
     const instances = this.instances;
+    const objects = threadObjects(this.view, this.abi, data.plan, this.kernel);
     this.context = {
+      objects,
       slot,
       memory: data.memory,
       exports(id: number) {

@@ -7,6 +7,8 @@ import type { ThreadContext } from '../../host/index.js';
 export interface JsApiOptions {
   /** Module ids (Kernel.load handle .id) of build/bench.wasm; the core module is 0. */
   bench: number;
+  /** Name of the Counter (wasm-rseq JS objects) the js-counter case adds to. */
+  counter: string;
   /** Per-vCPU counter (cpu 0's address) for both rseq cases. */
   base: number;
   /** Byte addresses of Int32 words on their own lines: wasm atomic.add, JS Atomics.add, JS plain. */
@@ -39,11 +41,13 @@ export function jsApi(ctx: ThreadContext, o: JsApiOptions): JsApiCaseResult[] {
   const aw = o.atomicWord;
   const jw = o.jsWord >> 2;
   const pw = o.plainWord >> 2;
+  const counter = ctx.objects.counter(o.counter);
 
   const cases: [string, () => void][] = [
     ['rseq-call', () => { x.counter_inc(base); }],
     ['rseq-core-call', () => { core.counter_add(base, 1n); }],
     ['wasm-atomic-call', () => { x.atomic_inc(aw); }],
+    ['js-counter', () => { counter.add(); }],
     ['js-atomics', () => { Atomics.add(i32, jw, 1); }],
     ['wasm-nop-call', () => { x.nop(); }],
     ['js-plain', () => { i32[pw]++; }],
@@ -54,6 +58,7 @@ export function jsApi(ctx: ThreadContext, o: JsApiOptions): JsApiCaseResult[] {
     'rseq-call': () => Number(x.counter_sum(base)),
     'rseq-core-call': () => Number(x.counter_sum(base)),
     'wasm-atomic-call': () => Atomics.load(i32, aw >> 2),
+    'js-counter': () => counter.value(),
     'js-atomics': () => Atomics.load(i32, jw),
     'js-plain': () => Atomics.load(i32, pw),
   };

@@ -5,6 +5,7 @@ import { Engine, type CallResult, type ModuleHandle } from './engine.js';
 import type { KernelOptions } from './options.js';
 import type { InjectionOptions, SupervisorOptions } from './policy.js';
 import type { KernelStats } from './stats.js';
+import { mainObjects, type BlockPool, type BlockPoolOptions, type Counter, type Histogram, type HistogramOptions, type ObjectTable } from '../objects/index.js';
 
 export type { KernelOptions } from './options.js';
 export type { CallResult, ModuleHandle } from './engine.js';
@@ -131,6 +132,27 @@ export class Kernel {
    * has exited and the kernel has reclaimed its vCPU, mm_cid and queue place.
    */
   kill(slot: number): Promise<void> { return engineOf(this, 'kernel.kill').kill(slot); }
+
+  // --- Per-vCPU objects from JavaScript (host/objects/) ---------------------------------------
+
+  /**
+   * Create a named per-vCPU counter (ObjectError EEXIST if the name is taken, ENOSPC when the table,
+   * pool or heap is full). Workers find it with ctx.objects.counter(name).
+   */
+  counter(name: string): Counter { return mainObjects(engineOf(this, 'kernel.counter')).createCounter(name); }
+
+  /** Create a named per-vCPU log-linear histogram (see HistogramOptions for the bucket geometry). */
+  histogram(name: string, options?: HistogramOptions): Histogram {
+    return mainObjects(engineOf(this, 'kernel.histogram')).createHistogram(name, options);
+  }
+
+  /** Create a named pool of `blocks` blocks of `blockSize` bytes with per-vCPU free-list caches. */
+  blockPool(name: string, options: BlockPoolOptions): BlockPool {
+    return mainObjects(engineOf(this, 'kernel.blockPool')).createBlockPool(name, options);
+  }
+
+  /** Find objects by name on the main thread (their writes go to the main-thread shard). */
+  get objects(): ObjectTable { return mainObjects(engineOf(this, 'kernel.objects')); }
 
   /** Stop every thread and the supervisor. Idempotent; every later call throws KernelClosedError. */
   async close(): Promise<void> {

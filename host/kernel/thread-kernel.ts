@@ -50,8 +50,8 @@ export class ThreadKernel {
     this.v.store(this.rec + this.abi.T_INJECT, this.policy.injecting ? 1 : 0);
   }
 
-  /** The import "inject": ask the policy what point `point` does, and do it. */
-  private inject(point: number): void {
+  /** The import "inject" (and the JS objects' point 7): ask the policy what point `point` does, and do it. */
+  inject(point: number): void {
     const a = this.policy.atPoint(point, this.v.load64(this.rec + this.abi.T_COMMITS));
     for (let i = 0; i < a.loops; i++) this.sink = (this.sink + i) | 0;
     if (a.sleepMs > 0) this.sleep(a.sleepMs);
