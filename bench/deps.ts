@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 
 /** Packages only the bench uses (package.json devDependencies). */
-export const BENCH_DEPENDENCIES = ['benchmark', 'chart.js', 'cli-progress', 'cli-table3'];
+export const BENCH_DEPENDENCIES = ['autocannon', 'benchmark', 'chart.js', 'cli-progress', 'cli-table3'];
 
 /** The first of `names` that does not resolve from the bench, or undefined if all do. */
 export function missingDependency(names: readonly string[] = BENCH_DEPENDENCIES): string | undefined {
