@@ -30,18 +30,15 @@ import {
 } from "./rseq";
 
 /**
- * Every operation's start, written once (param_test's points 9, 1, 8 and 2 around it): publish
- * descriptor `cs`, take the sequence snapshot and compare the caller's `cpu` with this thread's
- * current index. Returns the even snapshot s0; or, after accounting the restart, the injected
- * preemption or the stale cpu, 1 (odd): the operation then returns -1 and its caller retries.
- * The sequence word's address is rseq_seqp() right after an even return: an action at point 1 or
- * 8 that moved the thread has already aborted, so it still names the vCPU the snapshot came from.
+ * Every operation's start, written once (param_test's points 1, 8 and 2 inside it; the caller
+ * passes point 9 and reads `seqp` after it, so the address stays in a local for the commit check):
+ * publish descriptor `cs`, take the sequence snapshot and compare the caller's `cpu` with this
+ * thread's current index. Returns the even snapshot s0; or, after accounting the restart, the
+ * injected preemption or the stale cpu, 1 (odd): the operation then returns -1 and its caller retries.
  */
 // @ts-ignore: decorator
-@inline function op_begin(inj: bool, mode: i32, cs: usize, cpu: i32): u32 {
-  rseq_inject(inj, 9);
+@inline function op_begin(inj: bool, mode: i32, seqp: usize, cs: usize, cpu: i32): u32 {
   const area = rseq_area();
-  const seqp = rseq_seqp();
   const s0 = rseq_enter(area, seqp, cs);
   if (s0 & 1) { rseq_restart(area, mode, cpu); return 1; }
   rseq_inject(inj, 1);
@@ -75,9 +72,10 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_cbne_store<T>(mode: i32, v: usize, expect: T, newv: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_CBNE_STORE), cpu);
+  if (s0 & 1) return -1;
   const cur = load<T>(v);
   rseq_inject(inj, 3);
   if (cur != expect) return cmpfail(seqp, s0);
@@ -90,9 +88,10 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_add_store<T>(mode: i32, v: usize, count: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_ADD_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_ADD_STORE), cpu);
+  if (s0 & 1) return -1;
   const cur = load<T>(v);
   rseq_inject(inj, 3); rseq_inject(inj, 4); rseq_inject(inj, 5);
   if (!op_check(inj, seqp, s0)) return -1;
@@ -105,9 +104,10 @@ import {
   mode: i32, v: usize, expectnot: usize, voffp: usize, load_to: usize, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_CBEQ_STORE_ADD_LOAD_STORE), cpu);
+  if (s0 & 1) return -1;
   const r = load<usize>(v);
   rseq_inject(inj, 3);
   if (r == expectnot) return cmpfail(seqp, s0);
@@ -123,9 +123,10 @@ import {
 // @ts-ignore: decorator
 @inline export function rseq_load_add_load_load_add_store<T>(mode: i32, ptr: usize, off: usize, inc: T, cpu: i32): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_ADD_LOAD_LOAD_ADD_STORE), cpu);
+  if (s0 & 1) return -1;
   const p = load<usize>(load<usize>(ptr) + off);
   rseq_inject(inj, 3);
   const cur = load<T>(p);
@@ -140,9 +141,10 @@ import {
   mode: i32, v: usize, expect: T, v2: usize, expect2: T, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_CBNE_LOAD_CBNE_STORE), cpu);
+  if (s0 & 1) return -1;
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   if (load<T>(v2) != expect2) return cmpfail(seqp, s0);
@@ -157,9 +159,10 @@ import {
   mode: i32, mo: i32, v: usize, expect: T, v2: usize, newv2: T, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_STORE_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_CBNE_STORE_STORE), cpu);
+  if (s0 & 1) return -1;
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   store<T>(v2, newv2);
@@ -174,9 +177,10 @@ import {
   mode: i32, mo: i32, v: usize, expect: T, dst: usize, src: usize, len: usize, newv: T, cpu: i32,
 ): i32 {
   const inj = rseq_inject_on();
-  const s0 = op_begin(inj, mode, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE), cpu);
-  if (s0 & 1) return -1;
+  rseq_inject(inj, 9);
   const seqp = rseq_seqp();
+  const s0 = op_begin(inj, mode, seqp, rseq_desc(CSID_LOAD_CBNE_MEMCPY_STORE), cpu);
+  if (s0 & 1) return -1;
   if (load<T>(v) != expect) return cmpfail(seqp, s0);
   rseq_inject(inj, 3);
   memory.copy(dst, src, len);
