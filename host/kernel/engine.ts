@@ -154,8 +154,14 @@ export class Engine {
     const { view: v, abi } = this;
     const rec = this.sched.thread(slot);
     this.sched.unqueue(slot);
-    const granted = Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
-    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(slot);
+    Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
+    // Every vCPU whose owner word names it (a grant it never saw, or a lock-free take it died in).
+    for (let c = 0; c < this.plan.cpus; c++) {
+      if (v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== slot + 1) continue;
+      if (v.load(rec + abi.T_VCPU) !== c) v.store(rec + abi.T_VCPU, c);
+      this.sched.releaseLocked(slot);
+    }
+    v.store(rec + abi.T_VCPU, -1);
     v.store(rec + abi.T_SEQP, 0);
     v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
   }
