@@ -52,3 +52,11 @@ export class KernelClosedError extends Error {
     super(`wasm-rseq: ${call} called on a closed kernel`);
   }
 }
+
+/** A call on an RseqPool that is closing or closed (close() / destroy()). */
+export class PoolClosedError extends Error {
+  override name = 'PoolClosedError';
+  constructor(readonly call: string) {
+    super(`wasm-rseq: ${call} called on a closed pool`);
+  }
+}

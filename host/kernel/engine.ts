@@ -87,15 +87,20 @@ export class Engine {
     return Array.from({ length: this.plan.threads - this.threads.length }, (_, i) => this.threads.length + i);
   }
 
-  /** A pool worker (its platform thread id `pid`) is gone: reap its slot and free it for a replacement. */
-  async reapPoolWorker(pid: number): Promise<void> {
+  /** A pool worker (its platform thread id `pid`) has exited: reap its slot and free it for a
+   *  replacement. Returns the slot and what it had committed, or undefined if it held none. */
+  async reapPoolWorker(pid: number): Promise<{ slot: number; commits: number } | undefined> {
     for (const slot of this.poolSlots) {
       const rec = this.sched.thread(slot);
       if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE && this.view.load(rec + this.abi.T_PID) === pid) {
+        if (this.closed) return undefined;
         await this.reap(slot);
+        const commits = Number(this.view.load64(rec + this.abi.T_COMMITS));
         this.clearSlot(slot);
+        return { slot, commits };
       }
     }
+    return undefined;
   }
 
   private hostInstance(module: WebAssembly.Module): Promise<WebAssembly.Instance> {
