@@ -286,7 +286,11 @@ export class Sched {
     this.releaseLocked(t);
     this.v.store(this.thread(t) + this.abi.T_GRANT, -1);
     this.enqueue(t);
+    // Between the hand-off and the queueing SCHED_WAITERS may have read 0 to a lock-free releaser:
+    // its freed vCPU goes to the queue now.
+    this.dispatchLocked();
     this.unlock();
+    wakeIdle(this.v, this.abi);
     const c = this.awaitGrant(t);
     this.took(c);
     return c;
