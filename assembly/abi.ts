@@ -120,6 +120,8 @@ export const POL_PREEMPT_HZ: i32 = 8;   // f64
 export const POL_MIGRATE_HZ: i32 = 16;  // f64
 export const POL_SIGNAL_HZ: i32 = 24;   // f64
 export const POL_PERIODIC: i32 = 32;    // i32: 1 periodic, 0 random
+/** i32: 1 when some injection rate is > 0 (then taking a vCPU wakes an idle supervisor), else 0. */
+export const POL_ACTIVE: i32 = 36;
 export const SCHED_END: i32 = 896;
 /** The descriptor table sits at a fixed address so a section's descriptor is a constant. */
 export const DESC_BASE: i32 = 4096;
@@ -138,7 +140,7 @@ export const LINE: i32 = 128;
 // CPU cannot tell them apart until the full addresses resolve), and every rseq add pays for it.
 export const CPU_SEQ: i32 = 64;       // u32; even = no request; supervisor CAS even->odd, owner odd->even
 export const CPU_REQUEST: i32 = 4;    // u32 bitmask of REQ_*; supervisor atomic.or, owner atomic.xchg
-export const CPU_OWNER: i32 = 8;      // i32 thread slot + 1, 0 = free; under SCHED_LOCK
+export const CPU_OWNER: i32 = 8;      // i32 thread slot + 1, 0 = free, -1 reserved (under SCHED_LOCK); CAS 0 -> slot + 1 takes it
 export const CPU_TARGET: i32 = 12;    // i32 migration target vCPU or -1
 export const CPU_NODE: i32 = 16;      // i32 emulated NUMA node; header-time constant
 export const CPU_SINCE: i32 = 20;     // i32 SCHED_TICK when the owner took it

@@ -289,6 +289,7 @@ const REVIVERS: Record<string, Reviver> = {
     ...f, abortMessage: s.abortMessage ?? null, file: s.file ?? null, line: num(s.line), column: num(s.column), thread: s.thread,
   }),
   WatchdogError: (s, f) => WatchdogError.fromFields({ ...f, seconds: num(s.seconds) }),
+  PoolClosedError: (s, f) => PoolClosedError.fromFields({ ...f, call: s.call ?? '?' }),
   ObjectError: (s, f) => ObjectError.fromFields({ ...f, code: (s.code ?? 'EINVAL') as ObjectErrorCode }),
 };
 
@@ -335,5 +336,16 @@ export class ObjectError extends WasmRseqError {
   }
   static fromFields(f: { code: ObjectErrorCode } & ErrorFields): ObjectError {
     return WasmRseqError.restore(new ObjectError(f.code, '', { cause: f.cause }), f);
+  }
+}
+
+/** A call on an RseqPool that is closing or closed (close() / destroy()). */
+export class PoolClosedError extends KernelClosedError {
+  override name = 'PoolClosedError';
+  constructor(call: string, options?: { cause?: unknown }) {
+    super(call, 'pool', options);
+  }
+  static override fromFields(f: { call: string } & ErrorFields): PoolClosedError {
+    return WasmRseqError.restore(new PoolClosedError(f.call, { cause: f.cause }), f);
   }
 }

@@ -3,7 +3,7 @@ export { Kernel, type KernelOptions, type ModuleHandle, type CallResult } from '
 export type { SupervisorOptions, InjectionOptions, SchedulingPolicy, PolicySpec } from './kernel/policy.js';
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
 export {
-  Errno, ErrorCode, WasmRseqError, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError,
+  Errno, ErrorCode, WasmRseqError, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError, PoolClosedError,
   RegionExhaustedError, WasmAbortError, ObjectError, WatchdogError, serializeError, reviveError,
   type ErrnoName, type ErrorCodeString, type ErrorFields, type SerializedError, type WasmAbortFields, type ObjectErrorCode,
 } from './errors.js';

@@ -45,6 +45,8 @@ export class SharedView {
   readonly u8: Uint8Array;
   readonly i64: BigInt64Array;
   readonly f64: Float64Array;
+  /** A DataView of the memory, made on first use. */
+  dv?: DataView;
   constructor(readonly memory: WebAssembly.Memory) {
     const buf = memory.buffer as unknown as SharedArrayBuffer;
     this.i32 = new Int32Array(buf);
@@ -54,6 +56,9 @@ export class SharedView {
   }
   get size(): number { return this.u8.length; }
   load(addr: number): number { return Atomics.load(this.i32, addr >> 2); }
+  /** Plain (unordered) access, for a thread's own words on hot paths; an Atomics op after it publishes it. */
+  get(addr: number): number { return this.i32[addr >> 2]; }
+  set(addr: number, v: number): void { this.i32[addr >> 2] = v; }
   store(addr: number, v: number): void { Atomics.store(this.i32, addr >> 2, v); }
   add(addr: number, v: number): number { return Atomics.add(this.i32, addr >> 2, v); }
   or(addr: number, v: number): number { return Atomics.or(this.i32, addr >> 2, v); }

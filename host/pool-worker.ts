@@ -1,29 +1,70 @@
 // The piscina worker of an RseqPool: claims a free pool slot of the kernel, becomes an emulated
-// thread on it (ThreadRuntime), then runs the user's handler for each task and parks afterwards.
+// thread on it (ThreadRuntime), then runs the user's handler for each task and parks afterwards
+// (a task that awaits has already released its vCPU: ThreadKernel parks at the next microtask).
 import { UsageError } from './errors.js';
 import { threadRec } from './memory.js';
 import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadContext, type ThreadData } from './thread-runtime.js';
 
-export interface PoolWorkerData extends ThreadData { handler: string; slots: number[] }
-export type PoolHandler<T = unknown, R = unknown> = (ctx: ThreadContext, task: T) => R | Promise<R>;
+export interface PoolWorkerData extends ThreadData { handler: string; slots: number[]; user: unknown; claimMs: number }
+/** A pool task handler: `default (ctx, task) => result` of the handler module. */
+export type PoolHandler<T = unknown, R = unknown, E = WebAssembly.Exports, W = unknown> =
+  (ctx: ThreadContext<E, W>, task: T) => R | Promise<R>;
+
+/** What RseqPool posts: a task for the handler, or one worker's share of a broadcast. */
+export type PoolMessage =
+  | { kind: 'task'; task: unknown }
+  | { kind: 'broadcast'; url: string; fn: string; args: unknown[]; barrier: SharedArrayBuffer; n: number; timeoutMs: number };
 
 const d = platform.threadData<PoolWorkerData>();
 const i32 = new Int32Array(d.memory.buffer as unknown as SharedArrayBuffer);
-const slot = d.slots.find((s) => {
-  const state = (threadRec(d.abi, d.plan, s) + d.abi.T_STATE) >> 2;
-  return Atomics.compareExchange(i32, state, d.abi.THREAD_FREE, d.abi.THREAD_LIVE) === d.abi.THREAD_FREE;
-});
-if (slot === undefined) throw new UsageError(`wasm-rseq pool: no free thread slot among ${d.slots.length} (raise Kernel.create({ poolSlots }))`);
+const tid = platform.threadId();
 
-const runtime = new ThreadRuntime(d, slot, platform.threadId());
+/** Claim a free slot: CAS its state FREE -> LIVE and record our thread id in the same breath (the
+ *  main thread reaps a dead worker's slot by that id). A replacement may start before its dead
+ *  predecessor's slot is reaped: it waits (bounded) for one. */
+function claim(): number {
+  const deadline = performance.now() + d.claimMs;
+  for (;;) {
+    for (const s of d.slots) {
+      const rec = threadRec(d.abi, d.plan, s);
+      if (Atomics.compareExchange(i32, (rec + d.abi.T_STATE) >> 2, d.abi.THREAD_FREE, d.abi.THREAD_LIVE) === d.abi.THREAD_FREE) {
+        Atomics.store(i32, (rec + d.abi.T_PID) >> 2, tid);
+        return s;
+      }
+    }
+    if (performance.now() > deadline) {
+      throw new UsageError(`wasm-rseq pool: no free thread slot among ${d.slots.length} after ${d.claimMs} ms (raise Kernel.create({ poolSlots }))`);
+    }
+    Atomics.wait(i32, 0, i32[0], 2);
+  }
+}
+
+const slot = claim();
+const runtime = new ThreadRuntime(d, slot, tid, d.user);
 const mod = (await import(d.handler)) as { default?: PoolHandler; handler?: PoolHandler };
 const handler = mod.default ?? mod.handler;
 if (typeof handler !== 'function') throw new UsageError(`${d.handler} must export a default function (ctx, task)`);
 
-export default async function task(t: unknown): Promise<unknown> {
+async function broadcast(m: Extract<PoolMessage, { kind: 'broadcast' }>): Promise<{ slot: number; value: unknown }> {
+  // Hold this worker until every share has started on a worker of its own, then run.
+  const b = new Int32Array(m.barrier);
+  Atomics.add(b, 0, 1);
+  Atomics.notify(b, 0);
+  const deadline = performance.now() + m.timeoutMs;
+  for (let seen = Atomics.load(b, 0); seen < m.n; seen = Atomics.load(b, 0)) {
+    if (performance.now() > deadline) throw new UsageError(`broadcast: only ${seen} of ${m.n} workers arrived in ${m.timeoutMs} ms`);
+    const w = Atomics.waitAsync(b, 0, seen, 20);
+    if (w.async) await w.value;
+  }
+  const fn = ((await import(m.url)) as Record<string, unknown>)[m.fn];
+  if (typeof fn !== 'function') throw new UsageError(`${m.url} has no export '${m.fn}'`);
+  return { slot, value: await (fn as (...a: unknown[]) => unknown)(runtime.context, ...m.args) };
+}
+
+export default async function task(m: PoolMessage): Promise<unknown> {
   try {
-    return await handler!(runtime.context, t);
+    return m.kind === 'task' ? await handler!(runtime.context, m.task) : await broadcast(m);
   } finally {
     runtime.kernel.park();
   }

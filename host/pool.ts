@@ -1,56 +1,175 @@
 // piscina integration: a pool whose workers are emulated threads of a kernel, so tasks can run
 // per-vCPU critical sections on the kernel's shared memory. Import from "wasm-rseq/pool".
+// Workers hold a vCPU only while they run per-vCPU code synchronously (never across an await).
+// However a worker dies (exit, uncaught error, out of memory, terminate), its slot, vCPU and mm_cid
+// are reaped once its exit is confirmed, its task rejects with ThreadDiedError, and piscina starts
+// a replacement on the freed slot.
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { UsageError } from './errors.js';
+import { KernelClosedError, PoolClosedError, ThreadDiedError, UsageError } from './errors.js';
 import { engineOf } from './internal.js';
+import type { Engine } from './kernel/engine.js';
 import type { Kernel } from './kernel/kernel.js';
 import { hostFile } from './paths.js';
-import type { PoolWorkerData } from './pool-worker.js';
+import type { PoolMessage, PoolWorkerData } from './pool-worker.js';
 
 export type { PoolHandler } from './pool-worker.js';
+export type { ThreadContext } from './thread-runtime.js';
+export { PoolClosedError, ThreadDiedError } from './errors.js';
 
-export interface RseqPoolOptions {
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+type RunOptions = NonNullable<Parameters<Piscina['run']>[1]>;
+
+/** piscina options RseqPool sets itself: passing them in `piscina` is a UsageError (use the named option). */
+export const OWNED_PISCINA_OPTIONS: Readonly<Record<string, string>> = {
+  filename: "the pool's worker is wasm-rseq's; give your module as `handler`",
+  workerData: 'use the `workerData` option (it reaches the handler as ctx.workerData)',
+  minThreads: 'use `threads` (every worker holds a kernel thread slot)',
+  maxThreads: 'use `threads` (every worker holds a kernel thread slot)',
+  idleTimeout: 'workers stay for the pool\'s life (a slot each); close() or destroy() ends them',
+};
+
+export interface RseqPoolOptions<W = unknown> {
   /** ES module exporting `default (ctx: ThreadContext, task) => result` (path or file URL). */
   handler: string | URL;
   /** Workers (default: every pool slot of the kernel, see Kernel.create({ poolSlots })). */
   threads?: number;
   /** Register rseq on each worker (default true). */
   register?: boolean;
-  /** Further piscina options (filename, workerData and thread counts are set here). */
-  piscina?: Record<string, unknown>;
+  /** Given to every worker's handler as ctx.workerData (structured-cloned; shared memory shared). */
+  workerData?: W;
+  /** How long a starting worker waits for a free slot (a dead predecessor's being reaped), ms (default 10000). */
+  claimTimeoutMs?: number;
+  /** Further piscina options, passed through (resourceLimits, concurrentTasksPerWorker, atomics, ...).
+   *  Those RseqPool owns (OWNED_PISCINA_OPTIONS) are refused with a UsageError. */
+  piscina?: Omit<Partial<PiscinaOptions>, 'filename' | 'workerData' | 'minThreads' | 'maxThreads' | 'idleTimeout'>;
 }
 
-/**
- * A piscina pool of kernel threads. Modules must be loaded on the kernel before the pool is created;
- * a worker that dies is reaped by the kernel (vCPU, mm_cid, slot) and its slot can be reused.
- */
-export class RseqPool {
-  readonly piscina: Piscina;
+/** One worker's answer to broadcast(). */
+export interface BroadcastResult<R> { slot: number; value: R }
 
-  constructor(readonly kernel: Kernel, o: RseqPoolOptions) {
+/** Whether an error from piscina means the task's worker died (not an error the task threw). */
+const EXITED = /^worker exited with code/;
+
+/**
+ * A piscina pool of kernel threads. Modules must be loaded on the kernel before the pool is created.
+ */
+export class RseqPool<W = unknown> {
+  readonly piscina: Piscina;
+  readonly threads: number;
+  private readonly engine: Engine;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Errors piscina got from a worker's 'error' event (the worker dies next). */
+  private readonly deaths = new WeakSet<object>();
+  private readonly reaps = new Set<Promise<void>>();
+  /** Every worker that left holding a slot: its slot, what it had committed, and the milliseconds
+   *  from its exit to the slot being free again. */
+  readonly reaped: { slot: number; commits: number; ms: number }[] = [];
+
+  constructor(readonly kernel: Kernel, o: RseqPoolOptions<W>) {
     const engine = engineOf(kernel, 'createPool');
+    this.engine = engine;
     const slots = engine.poolSlots;
     const n = o.threads ?? slots.length;
     if (!Number.isInteger(n) || n < 1 || n > slots.length) {
       throw new UsageError(`pool threads must be an integer in [1, ${slots.length}] (the kernel's poolSlots), got ${n}`);
     }
+    for (const key of Object.keys(o.piscina ?? {})) {
+      if (key in OWNED_PISCINA_OPTIONS) throw new UsageError(`RseqPool owns piscina's '${key}': ${OWNED_PISCINA_OPTIONS[key]}`);
+    }
+    const claimMs = o.claimTimeoutMs ?? 10_000;
+    if (!(claimMs >= 0)) throw new UsageError(`claimTimeoutMs must be >= 0, got ${claimMs}`);
+    this.threads = n;
     const handler = o.handler instanceof URL ? o.handler.href : new URL(o.handler, `file://${process.cwd()}/`).href;
-    const workerData: PoolWorkerData = { ...engine.threadData(-1, o.register ?? true), handler, slots };
+    const workerData: PoolWorkerData = { ...engine.threadData(-1, o.register ?? true), handler, slots, user: o.workerData, claimMs };
     this.piscina = new Piscina({
       ...o.piscina, filename: hostFile('pool-worker.js').href, minThreads: n, maxThreads: n, idleTimeout: Infinity, workerData,
     });
-    this.piscina.on('workerDestroy', (w: { id: number }) => void engine.reapPoolWorker(w.id));
+    // piscina reports a dead worker's id as -1 by the time 'workerDestroy' fires: take the Worker's
+    // threadId when it is created, and reap on the Worker's own 'exit' (its exit is then confirmed).
+    this.piscina.on('workerCreate', (w: { id: number }) => {
+      const tid = w.id;
+      const worker = (this.piscina.threads as Worker[]).find((t) => t.threadId === tid);
+      if (!worker) return;
+      worker.on('error', (e) => { if (e && typeof e === 'object') this.deaths.add(e); });
+      worker.once('exit', () => this.reap(tid));
+    });
+    // A dead worker's error with no task in flight: piscina re-emits it; it is handled here.
+    this.piscina.on('error', () => {});
   }
 
-  run<R = unknown>(task: unknown, options?: Parameters<Piscina['run']>[1]): Promise<R> {
-    return this.piscina.run(task, options) as Promise<R>;
+  private reap(tid: number): void {
+    const t0 = performance.now();
+    const p = this.engine.reapPoolWorker(tid).then((r) => {
+      if (r) this.reaped.push({ ...r, ms: performance.now() - t0 });
+    }, () => {});
+    this.reaps.add(p);
+    void p.finally(() => this.reaps.delete(p));
   }
 
+  private check(call: string): void {
+    if (this.state !== 'open') throw new PoolClosedError(call);
+    if (this.kernel.closed) throw new KernelClosedError(call);
+  }
+
+  private track<R>(p: Promise<R>): Promise<R> {
+    const q = p.catch((e: unknown) => {
+      if (e && typeof e === 'object' && (this.deaths.has(e) || EXITED.test(String((e as Error).message)))) {
+        throw new ThreadDiedError(-1, `pool worker died: ${(e as Error).message}`, { cause: e });
+      }
+      throw e;
+    });
+    this.inFlight.add(q);
+    void q.then(() => this.inFlight.delete(q), () => this.inFlight.delete(q));
+    return q;
+  }
+
+  /** Run `task` on some worker: its handler's result. Rejects with ThreadDiedError if the worker dies. */
+  run<R = unknown>(task: unknown, options?: RunOptions): Promise<R> {
+    try { this.check('pool.run'); } catch (e) { return Promise.reject(e); }
+    const m: PoolMessage = { kind: 'task', task };
+    return this.track(this.piscina.run(m, options) as Promise<R>);
+  }
+
+  /**
+   * Run `fn` exported by the ES module at `url` once on every worker, as fn(ctx, ...args); resolves
+   * with each worker's result and slot. Needs concurrentTasksPerWorker 1 (the default).
+   */
+  async broadcast<R = unknown>(url: string | URL, fn: string, ...args: unknown[]): Promise<BroadcastResult<R>[]> {
+    this.check('pool.broadcast');
+    if ((this.piscina.options.concurrentTasksPerWorker ?? 1) !== 1) throw new UsageError('broadcast needs concurrentTasksPerWorker 1');
+    const n = this.threads;
+    const href = url instanceof URL ? url.href : new URL(url, `file://${process.cwd()}/`).href;
+    const m: PoolMessage = { kind: 'broadcast', url: href, fn, args, barrier: new SharedArrayBuffer(4), n, timeoutMs: 30_000 };
+    return Promise.all(Array.from({ length: n }, () => this.track(this.piscina.run(m) as Promise<BroadcastResult<R>>)));
+  }
+
+  /** Stop taking tasks; submitted tasks finish; then the workers leave and their slots are freed. */
+  async close(): Promise<void> {
+    await this.end('close');
+  }
+
+  /** Like close(): no new tasks (PoolClosedError), submitted ones finish, workers end, slots freed. */
   async destroy(): Promise<void> {
-    await this.piscina.destroy();
+    await this.end('destroy');
   }
+
+  private async end(how: 'close' | 'destroy'): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'closing') { while ((this.state as string) !== 'closed') await new Promise((r) => setTimeout(r, 5)); return; }
+    this.state = 'closing';
+    await Promise.allSettled([...this.inFlight]);
+    // Workers are idle (parked, outside the kernel) now: ending them cannot strand a vCPU or lock.
+    if (how === 'close') await this.piscina.close();
+    else await this.piscina.destroy();
+    await Promise.allSettled([...this.reaps]);
+    this.state = 'closed';
+  }
+
+  get closed(): boolean { return this.state !== 'open'; }
 }
 
-export function createPool(kernel: Kernel, options: RseqPoolOptions): RseqPool {
-  return new RseqPool(kernel, options);
+export function createPool<W = unknown>(kernel: Kernel, options: RseqPoolOptions<W>): RseqPool<W> {
+  return new RseqPool<W>(kernel, options);
 }

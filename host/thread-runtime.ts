@@ -23,13 +23,21 @@ export interface ThreadData {
   modules: { id: number; module: WebAssembly.Module }[];
 }
 
-/** What a script run on a kernel thread (Kernel.runScript) or a pool task receives first. */
-export interface ThreadContext {
+/**
+ * What a script run on a kernel thread (Kernel.runScript) or a pool task receives first. `E` types
+ * what exports(id) returns (the user's module's exports), `W` the pool's workerData.
+ */
+export interface ThreadContext<E = WebAssembly.Exports, W = unknown> {
+  /** This thread's slot (kernel threads 0.., pool workers after them). */
   readonly slot: number;
+  /** The vCPU this thread owns right now, -1 if none (it owns one only while running per-vCPU code). */
+  readonly vcpu: number;
   readonly memory: WebAssembly.Memory;
+  /** RseqPool's `workerData` option (undefined on kernel threads). */
+  readonly workerData: W;
   /** The exports of loaded module `id` as instantiated on this thread (0 = core). */
-  exports(id: number): WebAssembly.Exports;
-  /** Release this thread's vCPU (before blocking; done automatically after the script or task). */
+  exports(id: number): E;
+  /** Release this thread's vCPU now (also done at the next await, and after the script or task). */
   park(): void;
   /** The kernel's named per-vCPU objects (Counter, Histogram, BlockPool), found by name. */
   readonly objects: ObjectTable;
@@ -44,7 +52,7 @@ export class ThreadRuntime {
   private readonly env: WebAssembly.ModuleImports;
 
   /** `slot` must already be this thread's (claimed by the pool worker, or given by the kernel). */
-  constructor(data: ThreadData, slot = data.slot, pid = 0) {
+  constructor(data: ThreadData, slot = data.slot, pid = 0, workerData?: unknown) {
     // The supervisor plays the timer interrupt: it must run promptly even while every core is busy
     // with threads, so threads run at a lower priority where the platform can do that.
     platform.lowerThreadPriority();
@@ -62,10 +70,13 @@ export class ThreadRuntime {
     }
     const instances = this.instances;
     const objects = threadObjects(this.view, this.abi, data.plan, this.kernel);
+    const kernel = this.kernel;
     this.context = {
       objects,
       slot,
+      get vcpu() { return kernel.vcpu; },
       memory: data.memory,
+      workerData,
       exports(id: number) {
         const inst = instances.get(id);
         if (!inst) throw new UsageError(`no module ${id} loaded on thread ${slot}`);

@@ -1,10 +1,24 @@
 // piscina integration: a real pool whose workers are kernel threads on the shared memory, running
-// per-vCPU critical sections under injected preemption and migration, counted exactly.
+// per-vCPU critical sections under injected preemption and migration, counted exactly; every way a
+// worker can die is reaped; tasks that await hold no vCPU; close, destroy, broadcast, options.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { engineOf } from '../host/internal.js';
-import { Kernel, wasmPath } from '../host/index.js';
-import { createPool } from '../host/pool.js';
+import { Kernel, PoolClosedError, ThreadDiedError, UsageError, wasmPath } from '../host/index.js';
+import { createPool, type RseqPool } from '../host/pool.js';
+import type { DieTask } from './fixtures/pool-die.js';
+
+const DIE = new URL('./fixtures/pool-die.js', import.meta.url);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
 
 test('a piscina pool of 6 kernel threads on 2 vCPUs counts exactly under injection', { timeout: 60_000 }, async () => {
   const k = await Kernel.create({ cpus: 2, threads: 0, poolSlots: 6, supervisor: { preemptHz: 1000, migrateHz: 1000 } });
@@ -23,6 +37,166 @@ test('a piscina pool of 6 kernel threads on 2 vCPUs counts exactly under injecti
     const s = k.stats();
     assert.equal(s.threads.filter((t) => t.state === 'live').length, 6);
     assert.ok(s.cpus.every((c) => c.owner === -1), 'workers park between tasks');
+  } finally {
+    await pool.destroy();
+    await k.close();
+  }
+});
+
+/** The Worker running pool slot `slot` (by the thread id it recorded when it claimed the slot). */
+function workerOf(k: Kernel, pool: RseqPool, slot: number): Worker {
+  const e = engineOf(k);
+  const pid = e.view.load(e.sched.thread(slot) + e.abi.T_PID);
+  const w = (pool.piscina.threads as Worker[]).find((t) => t.threadId === pid);
+  assert.ok(w, `a worker for slot ${slot}`);
+  return w;
+}
+
+test('every way a pool worker dies is reaped: slot, vCPU and mm_cid back, task rejects, replacement serves, data exact', { timeout: 120_000 }, async () => {
+  // No time slicing: the waiter below stays the waiter (a slice end would swap it with a holder).
+  const k = await Kernel.create({ cpus: 2, threads: 0, poolSlots: 3, supervisor: false });
+  const m = await k.load(wasmPath('param_test'));
+  const e = engineOf(k);
+  const pool = createPool(k, {
+    handler: DIE, workerData: { tag: 'w' },
+    piscina: { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } },
+  });
+  const task = (mode: string, base: number, extra: Partial<DieTask> = {}) => pool.run<{ done: number }>({ mode, module: m.id, base, n: 1000, ...extra });
+  const settledIdle = async () => {
+    await until('every vCPU free and 3 live workers', () => {
+      const s = k.stats();
+      return s.cpus.every((c) => c.owner === -1) && s.waiters === 0 && s.threads.filter((t) => t.state === 'live').length === 3 && pool.piscina.threads.length === 3;
+    });
+    const s = k.stats();
+    assert.ok(s.threads.every((t) => t.state !== 'dead'), 'no slot left dead');
+    assert.equal(e.view.load(e.abi.SCHED_CID_MAP), 0, 'every mm_cid free');
+  };
+  try {
+    const base = k.allocPerCpu(16);
+    let expected = 0;
+    const serve = async () => {
+      const r = await Promise.all(Array.from({ length: 6 }, () => task('add', base)));
+      expected += r.reduce((a, x) => a + x.done, 0);
+    };
+    await serve();
+    // Deaths of their own, while owning a vCPU (exit, out of memory) or after it (a timer's throw).
+    for (const mode of ['exit', 'timer', 'oom']) {
+      const before = pool.reaped.length;
+      await assert.rejects(task(mode, base), ThreadDiedError, mode);
+      expected += 1000;
+      await until(`${mode} reaped`, () => pool.reaped.length > before);
+      await settledIdle();
+      await serve();
+      assert.equal(k.sumPerCpu(base), BigInt(expected), `exact after ${mode}`);
+    }
+    // Terminated in a section (a long loop of them).
+    {
+      const spinBase = k.allocPerCpu(16);
+      const commitsAt = k.stats().threads.map((t) => t.commits);
+      const spinning = task('spin', spinBase);
+      let slot = -1;
+      await until('a spinning worker', () => (slot = k.stats().threads.findIndex((t) => t.vcpu >= 0)) >= 0);
+      const before = commitsAt[slot];
+      await sleep(20);
+      const n = pool.reaped.length;
+      await workerOf(k, pool, slot).terminate();
+      await assert.rejects(spinning, ThreadDiedError, 'terminate');
+      await until('terminated reaped', () => pool.reaped.length > n);
+      await settledIdle();
+      assert.equal(k.sumPerCpu(spinBase), BigInt(pool.reaped[n].commits - before), 'exactly what the terminated worker committed');
+      await serve();
+    }
+    // Terminated while waiting for a vCPU (two workers own both).
+    {
+      const flag = k.alloc(4);
+      const holdBase = k.allocPerCpu(16);
+      const holders = [task('hold', holdBase, { flag }), task('hold', holdBase, { flag })];
+      await until('both vCPUs held', () => k.stats().cpus.every((c) => c.owner >= 0));
+      const waiting = task('add', base);
+      await until('a waiter', () => k.stats().waiters === 1);
+      const slot = e.view.load(e.abi.SCHED_HEAD) - 1;
+      const n = pool.reaped.length;
+      await workerOf(k, pool, slot).terminate();
+      await assert.rejects(waiting, ThreadDiedError, 'terminated waiter');
+      await until('waiter reaped', () => pool.reaped.length > n);
+      assert.equal(k.stats().waiters, 0, 'its queue place is gone');
+      e.view.store(flag, 1);
+      const held = await Promise.all(holders);
+      assert.equal(k.sumPerCpu(holdBase), BigInt(held.reduce((a, x) => a + x.done, 0)));
+      await settledIdle();
+      await serve();
+    }
+    assert.equal(k.sumPerCpu(base), BigInt(expected), 'per-vCPU data exact after every death');
+    const ms = pool.reaped.map((r) => r.ms);
+    console.log(`pool deaths reaped: ${ms.length}, exit -> slot free in ${ms.map((x) => x.toFixed(1)).join(', ')} ms (max ${Math.max(...ms).toFixed(1)})`);
+    assert.ok(Math.max(...ms) < 2000, 'reaped within 2 s of the exit');
+  } finally {
+    // A failed assertion may leave tasks that never settle (holders): end the kernel first.
+    await k.close();
+  }
+});
+
+test('a task that awaits holds no vCPU: 16 tasks (add, await, add) on 8 workers and 2 vCPUs', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 2, threads: 0, poolSlots: 8 });
+  const m = await k.load(wasmPath('param_test'));
+  const pool = createPool(k, { handler: DIE });
+  try {
+    const base = k.allocPerCpu(16);
+    const ms = 200;
+    const go = async (mode: string) => {
+      const t0 = performance.now();
+      const r = await Promise.all(Array.from({ length: 16 }, () => pool.run<{ resumed?: number; done: number }>({ mode, module: m.id, base, n: 1, ms })));
+      return { ms: performance.now() - t0, r };
+    };
+    await go('sleep');
+    const plain = await go('sleep');
+    const rseq = await go('await');
+    assert.ok(rseq.r.every((x) => x.resumed === -1), 'no vCPU held across the await');
+    assert.equal(k.sumPerCpu(base), 32n);
+    const ideal = 2 * ms;
+    console.log(`await experiment: rseq ${rseq.ms.toFixed(0)} ms, no per-vCPU op ${plain.ms.toFixed(0)} ms, ideal ${ideal} ms: ${(rseq.ms / plain.ms).toFixed(2)}x`);
+    assert.ok(rseq.ms < 2 * ideal, `within 2x of ideal (${rseq.ms.toFixed(0)} ms)`);
+  } finally {
+    await pool.close();
+    await k.close();
+  }
+});
+
+test('pool lifecycle: workerData, owned options refused, broadcast, close drains, destroyed pool refuses', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 2, threads: 0, poolSlots: 3, supervisor: false });
+  const m = await k.load(wasmPath('param_test'));
+  for (const key of ['filename', 'workerData', 'minThreads', 'maxThreads', 'idleTimeout']) {
+    assert.throws(() => createPool(k, { handler: DIE, piscina: { [key]: 1 } as never }), UsageError, key);
+  }
+  const pool = createPool(k, { handler: DIE, threads: 3, workerData: { tag: 'hello' } });
+  try {
+    const base = k.allocPerCpu(16);
+    const r = await pool.run<{ tag: string }>({ mode: 'add', module: m.id, base, n: 10 });
+    assert.equal(r.tag, 'hello', 'workerData reaches the handler');
+    const b = await pool.broadcast<{ slot: number; x: number; tag: string }>(DIE, 'whoAmI', 7);
+    assert.equal(b.length, 3);
+    assert.deepEqual(new Set(b.map((x) => x.slot)), new Set(engineOf(k).poolSlots), 'once on every worker');
+    assert.ok(b.every((x) => x.value.x === 7 && x.value.tag === 'hello' && x.value.slot === x.slot));
+    // close(): in-flight tasks finish, then workers leave and their slots are freed.
+    const inFlight = Array.from({ length: 5 }, () => pool.run<{ done: number }>({ mode: 'await', module: m.id, base, n: 10, ms: 30 }));
+    await sleep(5);
+    const closing = pool.close();
+    await assert.rejects(pool.run({ mode: 'add', module: m.id, base, n: 1 }), PoolClosedError);
+    assert.ok((await Promise.all(inFlight)).every((x) => x.done === 20));
+    await closing;
+    assert.equal(pool.piscina.threads.length, 0, 'workers gone');
+    assert.ok(k.stats().threads.every((t) => t.state === 'free'), 'slots freed');
+    await assert.rejects(pool.run({ mode: 'add', module: m.id, base, n: 1 }), PoolClosedError);
+    await sleep(20);
+    assert.equal(pool.piscina.threads.length, 0, 'no new worker started after close');
+    assert.equal(k.sumPerCpu(base), 110n);
+    // A new pool on the freed slots works; destroy() drains too.
+    const again = createPool(k, { handler: DIE, threads: 3 });
+    const late = again.run<{ done: number }>({ mode: 'await', module: m.id, base, n: 5, ms: 20 });
+    await sleep(5);
+    await again.destroy();
+    assert.equal((await late).done, 10);
+    await assert.rejects(again.broadcast(DIE, 'whoAmI', 1), PoolClosedError);
   } finally {
     await pool.destroy();
     await k.close();

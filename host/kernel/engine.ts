@@ -87,15 +87,20 @@ export class Engine {
     return Array.from({ length: this.plan.threads - this.threads.length }, (_, i) => this.threads.length + i);
   }
 
-  /** A pool worker (its platform thread id `pid`) is gone: reap its slot and free it for a replacement. */
-  async reapPoolWorker(pid: number): Promise<void> {
+  /** A pool worker (its platform thread id `pid`) has exited: reap its slot and free it for a
+   *  replacement. Returns the slot and what it had committed, or undefined if it held none. */
+  async reapPoolWorker(pid: number): Promise<{ slot: number; commits: number } | undefined> {
     for (const slot of this.poolSlots) {
       const rec = this.sched.thread(slot);
       if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE && this.view.load(rec + this.abi.T_PID) === pid) {
+        if (this.closed) return undefined;
         await this.reap(slot);
+        const commits = Number(this.view.load64(rec + this.abi.T_COMMITS));
         this.clearSlot(slot);
+        return { slot, commits };
       }
     }
+    return undefined;
   }
 
   private hostInstance(module: WebAssembly.Module): Promise<WebAssembly.Instance> {
@@ -154,8 +159,14 @@ export class Engine {
     const { view: v, abi } = this;
     const rec = this.sched.thread(slot);
     this.sched.unqueue(slot);
-    const granted = Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
-    if (granted >= 0 || v.load(rec + abi.T_VCPU) >= 0) this.sched.releaseLocked(slot);
+    Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
+    // Every vCPU whose owner word names it (a grant it never saw, or a lock-free take it died in).
+    for (let c = 0; c < this.plan.cpus; c++) {
+      if (v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== slot + 1) continue;
+      if (v.load(rec + abi.T_VCPU) !== c) v.store(rec + abi.T_VCPU, c);
+      this.sched.releaseLocked(slot);
+    }
+    v.store(rec + abi.T_VCPU, -1);
     v.store(rec + abi.T_SEQP, 0);
     v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
   }

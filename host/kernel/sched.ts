@@ -1,8 +1,15 @@
 // vCPU ownership, the FIFO queue of threads waiting for a vCPU, and mm_cid allocation.
-// DESIGN §3: owner[c] changes only under SCHED_LOCK, by its owner releasing it (or handing it
-// straight to the queue head) or by a thread taking a free vCPU. A free vCPU's sequence word is odd;
-// the thread that takes a vCPU moves it to even. Used by workers (slow path) and the main thread
-// (reaping dead threads). Every function here is called with the lock NOT held unless it says so.
+// DESIGN §3: owner[c] changes only by its owner releasing it (or handing it straight to the queue
+// head) or by a thread taking a free vCPU with a CAS on CPU_OWNER. A free vCPU's sequence word is
+// odd; the thread that takes a vCPU moves it to even.
+// Uncontended (nobody waits) taking and releasing are lock-free and wake no other thread: a CAS on
+// the owner word, a CAS on the mm_cid bitmap, no futex wake, no supervisor wake (unless injection
+// rates are > 0). SCHED_LOCK guards the wait queue only: queueing, hand-offs to waiters, reaping.
+// A releaser that frees a vCPU lock-free stores owner 0 and then reads SCHED_WAITERS; a waiter
+// queues (SCHED_WAITERS + 1) and then scans the owner words, both seq-cst: at least one of them sees
+// the other and hands the free vCPU to the queue (dispatchLocked), so no wake-up is lost.
+// Used by workers (slow path) and the main thread (reaping dead threads). Every function here is
+// called with the lock NOT held unless it says so.
 import type { Abi } from '../abi.js';
 import { cpuRec, threadRec, type MemoryPlan, type SharedView } from '../memory.js';
 import type { SchedulingPolicy } from './policy.js';
@@ -108,23 +115,86 @@ export class Sched {
     return false;
   }
 
-  private takeCid(t: number): number {
+  /** A free mm_cid for t (its last one if free, else the lowest), by CAS on the bitmap; stored in T_CID. */
+  private takeCid(t: number): void {
     const { v, abi } = this;
-    const map = v.load(abi.SCHED_CID_MAP);
-    const last = v.load(this.thread(t) + abi.T_LAST_CID);
-    let cid = last >= 0 && last < this.plan.cpus && (map & (1 << last)) === 0 ? last : -1;
-    for (let i = 0; cid < 0 && i < this.plan.cpus; i++) if ((map & (1 << i)) === 0) cid = i;
-    v.store(abi.SCHED_CID_MAP, map | (1 << cid));
-    return cid;
+    const tr = this.thread(t);
+    const last = v.get(tr + abi.T_LAST_CID);
+    const mapIdx = abi.SCHED_CID_MAP >> 2;
+    for (;;) {
+      const map = Atomics.load(v.i32, mapIdx);
+      let cid = last >= 0 && last < this.plan.cpus && (map & (1 << last)) === 0 ? last : -1;
+      for (let i = 0; cid < 0 && i < this.plan.cpus; i++) if ((map & (1 << i)) === 0) cid = i;
+      // Owners <= vCPUs and every owner frees its cid before its vCPU: a free cid always exists.
+      if (Atomics.compareExchange(v.i32, mapIdx, map, map | (1 << cid)) === map) { v.set(tr + abi.T_CID, cid); return; }
+    }
   }
 
-  /** Give free vCPU c (odd sequence) to t: owner, mm_cid. t finishes with `took` outside the lock. */
+  private freeCid(t: number): void {
+    const { v, abi } = this;
+    const tr = this.thread(t);
+    const cid = v.get(tr + abi.T_CID);
+    if (cid >= 0) Atomics.and(v.i32, abi.SCHED_CID_MAP >> 2, ~(1 << cid));
+    v.set(tr + abi.T_LAST_CID, cid);
+    v.set(tr + abi.T_CID, -1);
+  }
+
+  /** vCPU c, whose owner word now says t + 1, becomes t's: vCPU, mm_cid. t finishes with `took`. */
   private assign(c: number, t: number): void {
     const { v, abi } = this;
-    v.store(this.cpu(c) + abi.CPU_OWNER, t + 1);
-    wakeIdle(v, abi);
-    v.store(this.thread(t) + abi.T_CID, this.takeCid(t));
-    v.store(this.thread(t) + abi.T_VCPU, c);
+    v.set(this.thread(t) + abi.T_VCPU, c);
+    this.takeCid(t);
+    // The supervisor sleeps while nobody waits; it needs to tick for owned vCPUs only to inject.
+    if (v.load(abi.SCHED_POLICY + abi.POL_ACTIVE) !== 0) wakeIdle(v, abi);
+  }
+
+  /** Take a free vCPU for t (preferring `prefer`, never `avoid`) with a CAS on its owner word. */
+  private tryTake(t: number, prefer: number, avoid = -1): number {
+    const { v, abi } = this;
+    const n = this.plan.cpus;
+    const first = prefer >= 0 && prefer < n ? prefer : 0;
+    for (let k = 0; k < n; k++) {
+      const c = (first + k) % n;
+      if (c === avoid) continue;
+      const o = this.cpu(c) + abi.CPU_OWNER;
+      if (v.load(o) === 0 && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) {
+        this.assign(c, t);
+        return c;
+      }
+    }
+    return -1;
+  }
+
+  /** Under the lock: hand every free vCPU to a waiter (after a lock-free release raced a queueing). */
+  dispatchLocked(): void {
+    const { v, abi } = this;
+    for (let c = 0; c < this.plan.cpus && v.load(abi.SCHED_WAITERS) > 0; c++) {
+      const o = this.cpu(c) + abi.CPU_OWNER;
+      // Reserve it (-1) so no lock-free taker gets it between the dequeue and the assignment.
+      if (v.load(o) !== 0 || Atomics.compareExchange(v.i32, o >> 2, 0, -1) !== 0) continue;
+      const w = this.dequeue(c);
+      this.grant(c, w);
+    }
+  }
+
+  /** Under the lock: vCPU c (owned by the caller or reserved) goes to dequeued waiter w. */
+  private grant(c: number, w: number): void {
+    const { v, abi } = this;
+    v.store(this.cpu(c) + abi.CPU_OWNER, w + 1);
+    this.assign(c, w);
+    v.store(this.thread(w) + abi.T_GRANT, c);
+    Atomics.notify(v.i32, (this.thread(w) + abi.T_GRANT) >> 2);
+  }
+
+  /** t's half of letting go of vCPU c: sequence odd, mm_cid freed, t's words. True if a request was pending. */
+  private drop(t: number, c: number): boolean {
+    const { v, abi } = this;
+    const tr = this.thread(t);
+    const pending = this.makeOdd(c);
+    this.freeCid(t);
+    v.set(tr + abi.T_VCPU, -1);
+    v.set(tr + abi.T_LAST_CPU, c);
+    return pending;
   }
 
   /**
@@ -133,69 +203,73 @@ export class Sched {
    */
   releaseLocked(t: number): number {
     const { v, abi } = this;
-    const tr = this.thread(t);
-    const c = v.load(tr + abi.T_VCPU);
+    const c = v.get(this.thread(t) + abi.T_VCPU);
     if (c < 0) return -1;
-    const cr = this.cpu(c);
-    this.makeOdd(c);
-    const cid = v.load(tr + abi.T_CID);
-    if (cid >= 0) v.store(abi.SCHED_CID_MAP, v.load(abi.SCHED_CID_MAP) & ~(1 << cid));
-    v.store(tr + abi.T_LAST_CID, cid);
-    v.store(tr + abi.T_CID, -1);
-    v.store(tr + abi.T_VCPU, -1);
-    v.store(tr + abi.T_LAST_CPU, c);
+    const pending = this.drop(t, c);
     const w = this.dequeue(c);
-    if (w >= 0) {
-      this.assign(c, w);
-      v.store(this.thread(w) + abi.T_GRANT, c);
-      Atomics.notify(v.i32, (this.thread(w) + abi.T_GRANT) >> 2);
-    } else {
-      v.store(cr + abi.CPU_OWNER, 0);
-    }
-    Atomics.notify(v.i32, (cr + abi.CPU_SEQ) >> 2);
+    if (w >= 0) this.grant(c, w);
+    else Atomics.store(v.i32, (this.cpu(c) + abi.CPU_OWNER) >> 2, 0);
+    // A fence waits for the sequence word to move on; only a pending request means one may wait.
+    if (pending) Atomics.notify(v.i32, this.seqAddr(c) >> 2);
     return c;
   }
 
-  /** Sequence even -> odd unless a request already made it odd (a CAS: it races the supervisor's). */
-  private makeOdd(c: number): void {
+  /** Sequence even -> odd unless a request already made it odd (a CAS: it races the supervisor's). True if it was odd. */
+  private makeOdd(c: number): boolean {
     const i = this.seqAddr(c) >> 2;
     for (let s = Atomics.load(this.v.i32, i); (s & 1) === 0; s = Atomics.load(this.v.i32, i)) {
-      if (Atomics.compareExchange(this.v.i32, i, s, s + 1) === s) return;
+      if (Atomics.compareExchange(this.v.i32, i, s, s + 1) === s) return false;
     }
-  }
-
-  private freeCpu(prefer: number, avoid: number): number {
-    const { v, abi } = this;
-    if (prefer >= 0 && prefer !== avoid && v.load(this.cpu(prefer) + abi.CPU_OWNER) === 0) return prefer;
-    for (let c = 0; c < this.plan.cpus; c++) {
-      if (c !== avoid && v.load(this.cpu(c) + abi.CPU_OWNER) === 0) return c;
-    }
-    return -1;
+    return true;
   }
 
   // --- lock taken inside ------------------------------------------------------------------------
 
   /** Block until t owns a vCPU (preferring `prefer`); FIFO behind earlier waiters. Returns it. */
   acquire(t: number, prefer: number): number {
-    this.lock();
-    let c = this.v.load(this.abi.SCHED_WAITERS) === 0 ? this.freeCpu(prefer, -1) : -1;
-    if (c >= 0) {
-      this.assign(c, t);
-      this.unlock();
-    } else {
-      this.v.store(this.thread(t) + this.abi.T_GRANT, -1);
-      this.enqueue(t);
-      this.unlock();
-      c = this.awaitGrant(t);
+    const { v, abi } = this;
+    // Fast path: nobody waits, a vCPU is free: one CAS, no lock, no wake.
+    let c = v.load(abi.SCHED_WAITERS) === 0 ? this.tryTake(t, prefer) : -1;
+    if (c < 0) {
+      this.lock();
+      c = v.load(abi.SCHED_WAITERS) === 0 ? this.tryTake(t, prefer) : -1;
+      if (c >= 0) {
+        this.unlock();
+      } else {
+        v.store(this.thread(t) + abi.T_GRANT, -1);
+        this.enqueue(t);
+        // A vCPU freed lock-free before we queued: hand it to the queue (maybe to us).
+        this.dispatchLocked();
+        this.unlock();
+        // Someone waits: the supervisor time-slices.
+        wakeIdle(v, abi);
+        c = this.awaitGrant(t);
+      }
     }
     this.took(c);
     return c;
   }
 
   release(t: number): number {
-    this.lock();
-    const c = this.releaseLocked(t);
-    this.unlock();
+    const { v, abi } = this;
+    if (v.load(abi.SCHED_WAITERS) > 0) {
+      this.lock();
+      const c = this.releaseLocked(t);
+      this.unlock();
+      return c;
+    }
+    // Fast path: nobody waits. The owner frees its vCPU; no lock, no wake.
+    const c = v.get(this.thread(t) + abi.T_VCPU);
+    if (c < 0) return -1;
+    const pending = this.drop(t, c);
+    Atomics.store(v.i32, (this.cpu(c) + abi.CPU_OWNER) >> 2, 0);
+    if (pending) Atomics.notify(v.i32, this.seqAddr(c) >> 2);
+    if (v.load(abi.SCHED_WAITERS) > 0) {
+      // A thread queued meanwhile and may have missed the free vCPU: hand it over.
+      this.lock();
+      this.dispatchLocked();
+      this.unlock();
+    }
     return c;
   }
 
@@ -212,7 +286,11 @@ export class Sched {
     this.releaseLocked(t);
     this.v.store(this.thread(t) + this.abi.T_GRANT, -1);
     this.enqueue(t);
+    // Between the hand-off and the queueing SCHED_WAITERS may have read 0 to a lock-free releaser:
+    // its freed vCPU goes to the queue now.
+    this.dispatchLocked();
     this.unlock();
+    wakeIdle(this.v, this.abi);
     const c = this.awaitGrant(t);
     this.took(c);
     return c;
@@ -221,9 +299,16 @@ export class Sched {
   /** Move t to another vCPU: a free one if there is one, else behind the waiters, else stay. */
   migrate(t: number): number {
     const { v, abi } = this;
+    const tr = this.thread(t);
     this.lock();
-    const from = v.load(this.thread(t) + abi.T_VCPU);
-    const to = this.freeCpu(-1, from);
+    const from = v.get(tr + abi.T_VCPU);
+    // Claim the target first (CAS), then let go of `from` (handed to a waiter or freed).
+    const n = this.plan.cpus;
+    let to = -1;
+    for (let c = 0; c < n && to < 0; c++) {
+      const o = this.cpu(c) + abi.CPU_OWNER;
+      if (c !== from && v.load(o) === 0 && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) to = c;
+    }
     if (to >= 0) {
       this.releaseLocked(t);
       this.assign(to, t);
@@ -247,10 +332,11 @@ export class Sched {
   private took(c: number): void {
     const { v, abi } = this;
     const cr = this.cpu(c);
-    Atomics.exchange(v.i32, (cr + abi.CPU_REQUEST) >> 2, 0);
+    const stale = Atomics.exchange(v.i32, (cr + abi.CPU_REQUEST) >> 2, 0);
     v.add(cr + abi.CPU_SEQ, 1);
     v.store(cr + abi.CPU_SINCE, this.tick());
-    Atomics.notify(v.i32, (cr + abi.CPU_SEQ) >> 2);
+    // Only a fence (a request) waits for the sequence word to move on.
+    if (stale !== 0) Atomics.notify(v.i32, (cr + abi.CPU_SEQ) >> 2);
     // A request that merged into the odd sequence after the exchange must not be stranded.
     if (v.load(cr + abi.CPU_REQUEST) !== 0) this.request(c, 0);
   }

@@ -20,6 +20,7 @@ export function writeSupervisorOptions(v: SharedView, abi: Abi, o: SupervisorOpt
   v.f64[(p + abi.POL_MIGRATE_HZ) >> 3] = o.migrateHz ?? 0;
   v.f64[(p + abi.POL_SIGNAL_HZ) >> 3] = o.signalHz ?? 0;
   v.store(p + abi.POL_PERIODIC, o.policy === 'periodic' ? 1 : 0);
+  v.store(p + abi.POL_ACTIVE, (o.preemptHz ?? 0) > 0 || (o.migrateHz ?? 0) > 0 || (o.signalHz ?? 0) > 0 ? 1 : 0);
 }
 
 function readSupervisorOptions(v: SharedView, abi: Abi): SupervisorOptions {
@@ -45,14 +46,17 @@ export function supervise(d: SupervisorData): void {
     for (let c = 0; c < d.plan.cpus; c++) if (v.load(s.cpu(c) + abi.CPU_OWNER) !== 0) return true;
     return false;
   };
+  // Ticks are needed only to time-slice (threads wait) or to inject (rates > 0 on an owned vCPU).
+  const needed = () => s.waiters() > 0 || (v.load(abi.SCHED_POLICY + abi.POL_ACTIVE) !== 0 && owned());
   while (Atomics.load(v.i32, run) === 1) {
-    if (owned()) {
+    if (needed()) {
       Atomics.wait(v.i32, run, 1, policy.tickMs);
     } else {
-      // Nothing to slice or inject: sleep until a thread takes a vCPU, the policy changes or the
-      // kernel closes; each of those clears the flag after its change, then wakes us (wakeIdle).
+      // Nothing to slice or inject: sleep until a thread queues for a vCPU (or takes one while
+      // rates are > 0), the policy changes or the kernel closes; each of those clears the flag after
+      // its change, then wakes us (wakeIdle). Taking and releasing a vCPU uncontended wakes nobody.
       v.store(abi.SCHED_SUP_IDLE, 1);
-      if (!owned() && v.load(abi.SCHED_SUP_GEN) === gen && Atomics.load(v.i32, run) === 1) {
+      if (!needed() && v.load(abi.SCHED_SUP_GEN) === gen && Atomics.load(v.i32, run) === 1) {
         Atomics.wait(v.i32, abi.SCHED_SUP_IDLE >> 2, 1);
       }
       v.store(abi.SCHED_SUP_IDLE, 0);

@@ -62,7 +62,7 @@ export function registration(v: SharedView, abi: Abi, t: number): RseqRegistrati
 export function checkDescriptor(v: SharedView, abi: Abi, area: number, cs: number, sig: number): string | undefined {
   const size = BigInt(v.size);
   if (cs < 16 || cs + abi.CS_SIZE > v.size) return 'descriptor outside memory';
-  const dv = new DataView(v.u8.buffer as ArrayBuffer);
+  const dv = (v.dv ??= new DataView(v.u8.buffer as ArrayBuffer));
   const version = dv.getUint32(cs + abi.CS_VERSION, true);
   const flags = dv.getUint32(cs + abi.CS_FLAGS, true);
   const start = dv.getBigUint64(cs + abi.CS_START_IP, true);

@@ -17,6 +17,9 @@ export class ThreadKernel {
   private readonly policy: SchedulingPolicy;
   private commitsAtTake = 0n;
   private sink = 0;
+  /** A park is queued for the end of the current synchronous run (DESIGN §6: awaiting holds no vCPU). */
+  private parkQueued = false;
+  private readonly parkLater = () => { this.parkQueued = false; this.park(); };
 
   constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number, spec: PolicySpec) {
     this.policy = createPolicy(abi, spec, plan.cpus);
@@ -34,8 +37,8 @@ export class ThreadKernel {
     };
   }
 
-  get registered(): boolean { return registration(this.v, this.abi, this.rec) !== undefined; }
-  get vcpu(): number { return this.v.load(this.rec + this.abi.T_VCPU); }
+  get registered(): boolean { return this.v.get(this.rec + this.abi.T_REG_LEN) !== 0; }
+  get vcpu(): number { return this.v.get(this.rec + this.abi.T_VCPU); }
 
   sysRseq(area: number, len: number, flags: number, sig: number): number {
     const unregistering = (flags & this.abi.RSEQ_FLAG_UNREGISTER) !== 0;
@@ -64,12 +67,15 @@ export class ThreadKernel {
     const { v, abi, rec } = this;
     if (reason === abi.SLOW_PARK) { this.clearCs(); this.park(); return 0; }
     if (!this.registered) return -1;
-    v.add(rec + abi.T_SLOWPATHS, 1);
+    v.set(rec + abi.T_SLOWPATHS, v.get(rec + abi.T_SLOWPATHS) + 1);
     this.clearCs();
     let c = this.vcpu;
     let events = 0;
     if (c < 0) {
-      c = this.take(this.sched.acquire(this.slot, v.load(rec + abi.T_LAST_CPU)));
+      c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
+      // Release it as soon as this synchronous run yields (an await, the end of a task or call):
+      // a thread holds a vCPU only while it runs per-vCPU code synchronously.
+      if (!this.parkQueued) { this.parkQueued = true; queueMicrotask(this.parkLater); }
     } else if (v.load(this.sched.seqAddr(c)) & 1) {
       events = this.handleRequest(c);
     }
@@ -87,7 +93,7 @@ export class ThreadKernel {
   /** Release the vCPU (blocking call, end of a task); the next begin takes one again. */
   park(): void {
     if (this.vcpu < 0) return;
-    this.v.store(this.rec + this.abi.T_SEQP, 0);
+    this.v.set(this.rec + this.abi.T_SEQP, 0);
     this.accountCommits();
     this.sched.release(this.slot);
   }
@@ -173,8 +179,8 @@ export class ThreadKernel {
   /** Validate and lazily clear rseq_cs; an invalid descriptor stops this thread (SIGSEGV). */
   private clearCs(): void {
     const { v, abi, rec } = this;
-    const area = v.load(rec + abi.T_AREA);
-    const cs = Number(v.load64(area + abi.RSEQ_CS) & 0xffffffffn);
+    const area = v.get(rec + abi.T_AREA);
+    const cs = v.get(area + abi.RSEQ_CS) >>> 0;
     if (cs === 0) return;
     const reg = registration(v, abi, rec);
     const why = checkDescriptor(v, abi, area, cs, reg?.sig ?? 0);
@@ -188,14 +194,16 @@ export class ThreadKernel {
   /** The kernel's ID update on return to user: cpu_id_start, cpu_id, node_id, mm_cid of `c`. */
   private refresh(c: number): void {
     const { v, abi, rec } = this;
-    const area = v.load(rec + abi.T_AREA);
     if (!this.registered) return;
-    const cpu = c >= 0 ? c : Math.max(0, v.load(rec + abi.T_LAST_CPU));
-    const cid = v.load(rec + abi.T_CID);
-    v.store(area + abi.RSEQ_CPU_ID_START, cpu);
-    v.store(area + abi.RSEQ_CPU_ID, cpu);
-    v.store(area + abi.RSEQ_NODE_ID, v.load(this.sched.cpu(cpu) + abi.CPU_NODE));
-    v.store(area + abi.RSEQ_MM_CID, cid >= 0 ? cid : Math.max(0, v.load(rec + abi.T_LAST_CID)));
-    v.store(rec + abi.T_SEQP, this.vcpu >= 0 ? this.sched.seqAddr(this.vcpu) : 0);
+    // This thread's own words (its wasm reads them with plain loads): plain stores.
+    const area = v.get(rec + abi.T_AREA);
+    const cpu = c >= 0 ? c : Math.max(0, v.get(rec + abi.T_LAST_CPU));
+    const cid = v.get(rec + abi.T_CID);
+    v.set(area + abi.RSEQ_CPU_ID_START, cpu);
+    v.set(area + abi.RSEQ_CPU_ID, cpu);
+    v.set(area + abi.RSEQ_NODE_ID, v.get(this.sched.cpu(cpu) + abi.CPU_NODE));
+    v.set(area + abi.RSEQ_MM_CID, cid >= 0 ? cid : Math.max(0, v.get(rec + abi.T_LAST_CID)));
+    const vcpu = this.vcpu;
+    v.set(rec + abi.T_SEQP, vcpu >= 0 ? this.sched.seqAddr(vcpu) : 0);
   }
 }
