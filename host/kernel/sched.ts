@@ -142,8 +142,8 @@ export class Sched {
   /** vCPU c, whose owner word now says t + 1, becomes t's: vCPU, mm_cid. t finishes with `took`. */
   private assign(c: number, t: number): void {
     const { v, abi } = this;
-    v.set(this.thread(t) + abi.T_VCPU, c);
     this.takeCid(t);
+    v.set(this.thread(t) + abi.T_VCPU, c);
     // The supervisor sleeps while nobody waits; it needs to tick for owned vCPUs only to inject.
     if (v.load(abi.SCHED_POLICY + abi.POL_ACTIVE) !== 0) wakeIdle(v, abi);
   }
@@ -191,8 +191,9 @@ export class Sched {
     const { v, abi } = this;
     const tr = this.thread(t);
     const pending = this.makeOdd(c);
-    this.freeCid(t);
+    // Not running first, then the cid: an observer that sees T_VCPU >= 0 also sees its T_CID.
     v.set(tr + abi.T_VCPU, -1);
+    this.freeCid(t);
     v.set(tr + abi.T_LAST_CPU, c);
     return pending;
   }
