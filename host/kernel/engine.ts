@@ -19,8 +19,21 @@ import { readStats, type KernelStats } from './stats.js';
 import { writeSupervisorOptions, type SupervisorData } from './supervisor.js';
 import { ThreadHandle, type Req } from './thread-handle.js';
 import { verifyModule } from './verify.js';
+import { instrument } from '../check/instrument.js';
+import type { ExploreSpec } from './policy.js';
+import type { CheckJob } from '../check/runtime.js';
 
 export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
+/** kernel.load's options (a string is the name). */
+export interface LoadOptions {
+  name?: string;
+  /**
+   * Put a point before every load and store of the module (binaryen, at load time): inside a
+   * section each is injection point 10 (kernel.inject({ loops: { 10: -1 }, modulo, yield, ... }))
+   * and, under `wasm-rseq check`, a decision point of the explorer. Needs the module's bytes.
+   */
+  instrument?: boolean;
+}
 export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
 
 interface LoadedModule { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }
@@ -102,7 +115,9 @@ export class Engine {
     const never = () => { throw new UsageError('critical sections do not run on the main thread'); };
     return WebAssembly.instantiate(module, {
       env: { memory: this.memory, abort: never },
-      'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },
+      'wasm-rseq@1': {
+        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, point: (p: number) => p,
+      },
     });
   }
 
@@ -176,8 +191,14 @@ export class Engine {
   }
 
   /** Verify a wasm module built with the preset and instantiate it on every thread. */
-  async load(source: string | URL | Uint8Array | WebAssembly.Module, name?: string): Promise<ModuleHandle> {
-    const bytes = typeof source === 'string' || source instanceof URL ? await platform.readBytes(source) : source;
+  async load(source: string | URL | Uint8Array | WebAssembly.Module, opts?: string | LoadOptions): Promise<ModuleHandle> {
+    const o: LoadOptions = typeof opts === 'string' ? { name: opts } : opts ?? {};
+    const name = o.name;
+    let bytes = typeof source === 'string' || source instanceof URL ? await platform.readBytes(source) : source;
+    if (o.instrument) {
+      if (bytes instanceof WebAssembly.Module) throw new UsageError('kernel.load: instrument needs the module\'s bytes, not a compiled WebAssembly.Module');
+      bytes = (await instrument(bytes)).bytes;
+    }
     const module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes);
     const { abi } = this;
     const window: [number, number] = [abi.HOST_REGION_END, abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS];
@@ -255,6 +276,11 @@ export class Engine {
     if (ret === 0) return 0;
     const code = errnoName(-ret) ?? 'EINVAL';
     throw new RseqError(code, `rseq(0x${(area >>> 0).toString(16)}, ${len}, ${flags}, 0x${(sig >>> 0).toString(16)}) on thread ${slot}`);
+  }
+
+  /** Start the explorer's loop (host/check/) on every live thread; each promise settles when it quits. */
+  startCheck(spec: ExploreSpec, job: CheckJob): Promise<unknown>[] {
+    return this.live.map((slot) => this.call(slot, { op: 'check', spec, job }).then((r) => r.value));
   }
 
   async inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
