@@ -33,6 +33,8 @@ export interface CheckOptions {
   trace?: boolean;
   /** The file name to print in the replay line (default the module path). */
   file?: string;
+  /** With `replay`: run it this many times (default 1); CheckResult.identical counts the runs that matched the first. */
+  repeat?: number;
 }
 
 export interface CheckFailure {
@@ -55,6 +57,8 @@ export interface CheckResult {
   failure?: CheckFailure;
   /** Chrome Trace Event JSON of the failing (or replayed) schedule, with `trace: true`. */
   trace?: object;
+  /** With `replay` and `repeat`: runs whose outcome (status, verify result, decisions) matched the first. */
+  identical?: number;
 }
 
 type Choice = [index: number, code: number];
@@ -179,6 +183,7 @@ export async function check(o: CheckOptions): Promise<CheckResult> {
     let firstPoints = -1;
     let failure: CheckFailure | undefined;
     let trace: object | undefined;
+    let identical: number | undefined;
 
     const judge = async (r: RunResult): Promise<boolean> => {
       schedules++;
@@ -199,7 +204,12 @@ export async function check(o: CheckOptions): Promise<CheckResult> {
 
     const wantTrace = !!o.trace;
     if (o.replay !== undefined) {
-      const r = await runOne(decodeSchedule(abi, o.replay), wantTrace);
+      const choices = decodeSchedule(abi, o.replay);
+      const r = await runOne(choices, wantTrace);
+      const key = (x: RunResult) => `${x.status}/${x.verify}/${x.points}/${encodeSchedule(abi, x.applied)}/${Array.from(x.alts).join(',')}`;
+      const first = key(r);
+      identical = 1;
+      for (let k = 1; k < (o.repeat ?? 1); k++) if (key(await runOne(choices, false)) === first) identical++;
       await judge(r);
       if (r.events) trace = chromeTrace(abi, r.events, threads, cpus);
     } else if (o.pct) {
@@ -238,7 +248,7 @@ export async function check(o: CheckOptions): Promise<CheckResult> {
       if (r.events) trace = chromeTrace(abi, r.events, threads, cpus);
     }
     const seconds = (Date.now() - started) / 1000;
-    return { ok: !failure, schedules, seconds, perSecond: schedules / Math.max(seconds, 1e-3), points: firstPoints, failure, trace };
+    return { ok: !failure, schedules, seconds, perSecond: schedules / Math.max(seconds, 1e-3), points: firstPoints, failure, trace, identical };
   } finally {
     if (ctl) {
       // Leave the loops: every worker sees CHK_QUIT at its next wait.
