@@ -111,3 +111,20 @@ test('kernel.load({ instrument: true }): every access inside a section is inject
     await k.close();
   }
 });
+
+test('a migration with every vCPU owned swaps two owners (threads == vCPUs), and sections stay exact', { timeout: 120_000 }, async () => {
+  const bytes = await compileUserFixture('sections.ts');
+  const k = await Kernel.create({ cpus: 2, threads: 2, supervisor: { migrateHz: 2000 } });
+  try {
+    const m = await k.load(bytes, 'sections');
+    const cs = k.defineCriticalSection();
+    const base = k.allocPerCpu(8);
+    const res = await k.run(m, 'count', () => [cs, base, 3_000_000]);
+    assert.ok(res.every((r) => r.value === 3_000_000));
+    assert.equal(k.sumPerCpu(base), 6_000_000n);
+    const { migrations } = k.stats();
+    assert.ok(migrations > 20, `owners swapped vCPUs (${migrations} migrations)`);
+  } finally {
+    await k.close();
+  }
+});
