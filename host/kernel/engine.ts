@@ -53,6 +53,7 @@ export class Engine {
   /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
   private readonly pool: BumpRegion;
   private nextDesc: number;
+  private warnedInject = false;
   closed = false;
 
   private constructor(
@@ -284,6 +285,15 @@ export class Engine {
   }
 
   async inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
+    const points = Object.entries(options?.loops ?? {}).filter(([, n]) => n !== 0).map(([p]) => Number(p));
+    const has = (name: string) => this.modules.some((m) => WebAssembly.Module.imports(m.module).some((i) => i.module === 'wasm-rseq@1' && i.name === name));
+    const missing = points.filter((p) => (p === 10 ? !has('point') : p !== 7 && !has('inject')));
+    if (missing.length && !this.warnedInject) {
+      this.warnedInject = true;
+      platform.warn(`wasm-rseq: kernel.inject: no loaded module has injection point${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: `
+        + (missing.includes(10) ? 'point 10 needs kernel.load(bytes, { instrument: true }); ' : '')
+        + 'points 1..9 exist only in modules whose entry declares `@global const RSEQ_INJECT: bool = true;`');
+    }
     const which = slots ?? this.live;
     await Promise.all(which.map((slot) => this.call(slot, { op: 'inject', options })));
   }
