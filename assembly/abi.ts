@@ -346,3 +346,71 @@ export const BP_SLOTS: i32 = 128;
 export const BPD_LOCK: i32 = 0;            // i32 spinlock word (Atomics.compareExchange)
 export const BPD_TOP: i32 = 4;             // i32 blocks on the central stack (under the lock)
 export const BPD_STATE: i32 = 128;         // i32 per block: 0 free, 1 handed out (Atomics CAS on release)
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic checking (host/check/, `wasm-rseq check`): the explorer's control block, allocated
+// in the heap by the checker's main thread. Exactly one kernel thread runs at a time: the one whose
+// index is in CHK_TOKEN. Every word is written by the token holder only (plain stores), except
+// CHK_GEN / CHK_FINISHED (main <-> workers, Atomics + notify). Per-thread words at
+// CHK_THREADS + t * CHK_THREAD_SIZE.
+export const CHK_TOKEN: i32 = 0;        // i32 index of the thread that may run (Atomics + notify)
+export const CHK_GEN: i32 = 128;        // i32 schedule generation: the main thread bumps it to start one
+export const CHK_QUIT: i32 = 132;       // i32 1: the workers leave their loop
+export const CHK_FINISHED: i32 = 256;   // i32 generation of the last finished schedule (workers -> main)
+export const CHK_STATUS: i32 = 260;     // i32 CHK_OK / CHK_FAILED / CHK_DIVERGED / CHK_ERROR
+export const CHK_VERIFY: i32 = 264;     // i32 what check_verify returned
+export const CHK_POS: i32 = 384;        // i32 decision points passed in this schedule
+export const CHK_NCHOICE: i32 = 388;    // i32 entries in CHK_CHOICES (the schedule being replayed)
+export const CHK_NEXT: i32 = 392;       // i32 next entry of CHK_CHOICES to apply
+export const CHK_DONE: i32 = 396;       // i32 threads that finished their operations
+export const CHK_SWITCHES: i32 = 400;   // i32 non-continue decisions taken
+export const CHK_NEVENT: i32 = 404;     // i32 entries in CHK_EVENTS (only with CHK_TRACING)
+export const CHK_TRACING: i32 = 408;    // i32 1: record events for --trace
+export const CHK_NTHREADS: i32 = 412;   // i32 threads in the check
+export const CHK_SETUP: i32 = 416;      // i32 1 once check_setup ran in this schedule
+export const CHK_THREADS: i32 = 512;    // per-thread words
+export const CHK_THREAD_SIZE: i32 = 32;
+export const CHK_T_STEP: i32 = 0;       // i32 operations done
+export const CHK_T_WANT: i32 = 4;       // i32 1 while the thread holds no vCPU and needs one to go on
+export const CHK_T_PREFER: i32 = 8;     // i32 vCPU it prefers when it takes one (-1 none)
+export const CHK_T_PENDING: i32 = 12;   // i32 deferred decision for its next checkpoint (CHK_PEND_*)
+export const CHK_T_PHASE: i32 = 16;     // i32 CHK_PH_*: where it is in its section
+export const CHK_T_SEQP: i32 = 20;      // i32 sequence word its section snapshotted
+export const CHK_T_DONE: i32 = 24;      // i32 1 once its operations are done
+export const CHK_PEND_NONE: i32 = 0;
+export const CHK_PEND_HANDOFF: i32 = 1; // + (target << 8): release the vCPU to thread target
+export const CHK_PEND_MIGRATE: i32 = 2;
+export const CHK_PH_OUT: i32 = 0;       // outside a section (or after its commit)
+export const CHK_PH_BEGUN: i32 = 1;     // rseq_cs stored, sequence not yet snapshotted
+export const CHK_PH_IN: i32 = 2;        // snapshotted: preparing
+export const CHK_PH_CHECKED: i32 = 3;   // commit check read: the next store to data commits
+export const CHK_OK: i32 = 0;
+export const CHK_FAILED: i32 = 1;
+export const CHK_DIVERGED: i32 = 2;
+export const CHK_ERROR: i32 = 3;
+export const CHK_CHOICES: i32 = 8192;   // i32 pairs (decision index, CHK_C_* code), CHK_MAX_CHOICES of them
+export const CHK_MAX_CHOICES: i32 = 64;
+export const CHK_ALTS: i32 = 9216;      // per decision point: i32 alternatives mask | thread << 24
+export const CHK_MAX_POINTS: i32 = 16384;
+export const CHK_EVENTS: i32 = 75776;   // trace events, CHK_EVENT_SIZE each: i32 kind, thread, cpu, arg
+export const CHK_EVENT_SIZE: i32 = 16;
+export const CHK_MAX_EVENTS: i32 = 16384;
+export const CHK_SIZE: i32 = 337920;    // CHK_EVENTS + CHK_MAX_EVENTS * CHK_EVENT_SIZE
+/** Decision codes: 0 continue; 1 + u switch to thread u (both go on in parallel); 1 + MAX + u
+ *  preempt: this section is doomed and u runs (on this vCPU if it needs one); then migrate, signal. */
+export const CHK_C_SWITCH: i32 = 1;
+export const CHK_C_PREEMPT: i32 = 9;
+export const CHK_C_MIGRATE: i32 = 17;
+export const CHK_C_SIGNAL: i32 = 18;
+export const CHK_MAX_THREADS: i32 = 8;
+/** Trace event kinds. */
+export const CHK_EV_BEGIN: i32 = 1;
+export const CHK_EV_COMMIT: i32 = 2;
+export const CHK_EV_ABORT: i32 = 3;
+export const CHK_EV_REQUEST: i32 = 4;
+export const CHK_EV_MIGRATE: i32 = 5;
+export const CHK_EV_RUN: i32 = 6;
+export const CHK_EV_OP: i32 = 7;
+export const CHK_EV_OP_END: i32 = 8;
+export const CHK_EV_TAKE: i32 = 9;
+export const CHK_EV_RELEASE: i32 = 10;

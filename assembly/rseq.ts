@@ -86,19 +86,15 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
 }
 
 /**
- * The fast half of a begin: take the snapshot of the sequence word at `seqp` (rseq_seqp(), read
- * just before) and publish descriptor `cs` in the struct rseq at `area`. An odd result means no
+ * The fast half of a begin: publish descriptor `cs` in the struct rseq at `area` and take the
+ * snapshot of the sequence word at `seqp` (rseq_seqp(), read just before). An odd result means no
  * clean start (no vCPU owned, or a request pending): return rseq_restart(area, mode, cpu) then.
- * The library's operations use this form so that `area` and `seqp` stay in locals.
- * The snapshot comes first: any request after it fails the commit check, so the order does not
- * matter for correctness, and loading before the rseq_cs store measured 25-40% faster per add
- * (Xeon, V8 11.3: the load no longer waits behind the store; README, Benchmarks).
+ * (The library's own operations take the snapshot first and publish after: ops.ts op_begin.)
  */
 // @ts-ignore: decorator
 @inline export function rseq_enter(area: usize, seqp: usize, cs: usize): u32 {
-  const s0 = seqp != 0 ? atomic.load<u32>(seqp) : 1;
   store<u64>(area, <u64>cs, RSEQ_CS);
-  return s0;
+  return seqp != 0 ? atomic.load<u32>(seqp) : 1;
 }
 
 /**

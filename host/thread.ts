@@ -2,7 +2,8 @@
 // memory with this thread's record, registers rseq (unless told not to), then runs calls posted by
 // the kernel. After each call it parks (releases its vCPU), as a thread does before blocking.
 import { RseqFault, UsageError, serializeError, type SerializedError } from './errors.js';
-import type { InjectionOptions } from './kernel/policy.js';
+import type { ExploreSpec, InjectionOptions } from './kernel/policy.js';
+import type { CheckJob } from './check/runtime.js';
 import { platform } from './platform/index.js';
 import { ThreadRuntime, type ThreadData } from './thread-runtime.js';
 
@@ -13,7 +14,8 @@ export type Request =
   | { op: 'load'; id: number; module: number; wasm: WebAssembly.Module }
   | { op: 'sys_rseq'; id: number; args: [number, number, number, number] }
   | { op: 'inject'; id: number; options?: InjectionOptions }
-  | { op: 'script'; id: number; url: string; fn: string; args: unknown[]; together?: boolean };
+  | { op: 'script'; id: number; url: string; fn: string; args: unknown[]; together?: boolean }
+  | { op: 'check'; id: number; spec: ExploreSpec; job: CheckJob };
 
 export type Reply =
   | { id: number; ok: true; value: unknown; ms: number }
@@ -57,6 +59,11 @@ async function handle(req: Request): Promise<Reply> {
       if (typeof fn !== 'function') throw new UsageError(`${req.url} has no export '${req.fn}'`);
       if (req.together) startTogether();
       return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(context, ...req.args));
+    }
+    case 'check': {
+      const inst = instances.get(req.job.module);
+      if (!inst) throw new UsageError(`module ${req.job.module} is not loaded`);
+      return timed(req.id, () => kernel.runCheck(req.spec, inst.exports, req.job));
     }
     case 'load':
       rt.load(req.module, req.wasm);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The wasm-rseq command line: param-test (the kernel selftest) and soak.
+// The wasm-rseq command line: param-test (the kernel selftest), soak and check.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
+import { checkCommand } from '../check/check.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
@@ -93,6 +94,32 @@ program.command('soak')
     const ok = await soak({ minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l) });
     // A deadlocked run leaves its threads behind: exit explicitly.
     process.exit(ok ? 0 : 1);
+  });
+
+program.command('check')
+  .description('find rseq bugs in a module\'s check_setup/check_op/check_verify deterministically (exit 0 none found, 1 failure, 2 usage)')
+  .argument('<file>', 'the module (.wasm built with the preset)')
+  .requiredOption('--threads <n>', 'threads', int)
+  .requiredOption('--ops <n>', 'operations per thread (check_op calls)', int)
+  .option('--cpus <n>', 'virtual CPUs', int, 2)
+  .option('--bytes <n>', 'bytes of the zeroed per-vCPU region passed as base', int, 4096)
+  .option('--bound <k>', 'systematic: every schedule with at most k preemptions/migrations/signals/switches', int)
+  .option('--pct', 'randomized (PCT-style): random change points instead of DFS')
+  .option('--runs <n>', 'with --pct: schedules to run', int, 1000)
+  .option('--seed <n>', 'with --pct: seed', int, 1)
+  .option('--depth <d>', 'with --pct: up to d-1 change points per schedule', int, 3)
+  .option('--max-schedules <n>', 'stop after n schedules', int)
+  .option('--replay <schedule>', 'run exactly this schedule (printed by a failure)')
+  .option('--trace <file.json>', 'write the failing (or replayed) schedule as Chrome Trace Event JSON (Perfetto)')
+  .action(async (file: string, o: Record<string, unknown>) => {
+    if (o.pct && o.bound !== undefined) throw new UsageError('check: --bound and --pct exclude each other');
+    if (o.replay !== undefined && (o.pct || o.bound !== undefined)) throw new UsageError('check: --replay runs one schedule: no --bound or --pct');
+    const code = await checkCommand({
+      module: file, file, threads: o.threads as number, ops: o.ops as number, cpus: o.cpus as number, bytes: o.bytes as number,
+      bound: (o.bound as number | undefined) ?? 2, pct: o.pct ? { runs: o.runs as number, seed: o.seed as number, depth: o.depth as number } : undefined,
+      replay: o.replay as string | undefined, traceFile: o.trace as string | undefined, maxSchedules: o.maxSchedules as number | undefined,
+    });
+    process.exitCode = code;
   });
 
 try {

@@ -19,8 +19,21 @@ import { readStats, type KernelStats } from './stats.js';
 import { writeSupervisorOptions, type SupervisorData } from './supervisor.js';
 import { ThreadHandle, type Req } from './thread-handle.js';
 import { verifyModule } from './verify.js';
+import { instrument } from '../check/instrument.js';
+import type { ExploreSpec } from './policy.js';
+import type { CheckJob } from '../check/runtime.js';
 
 export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
+/** kernel.load's options (a string is the name). */
+export interface LoadOptions {
+  name?: string;
+  /**
+   * Put a point before every load and store of the module (binaryen, at load time): inside a
+   * section each is injection point 10 (kernel.inject({ loops: { 10: -1 }, modulo, yield, ... }))
+   * and, under `wasm-rseq check`, a decision point of the explorer. Needs the module's bytes.
+   */
+  instrument?: boolean;
+}
 export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
 
 interface LoadedModule { id: number; name: string; module: WebAssembly.Module; host: WebAssembly.Instance }
@@ -40,6 +53,7 @@ export class Engine {
   /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
   private readonly pool: BumpRegion;
   private nextDesc: number;
+  private warnedInject = false;
   closed = false;
 
   private constructor(
@@ -107,7 +121,9 @@ export class Engine {
     const never = () => { throw new UsageError('critical sections do not run on the main thread'); };
     return WebAssembly.instantiate(module, {
       env: { memory: this.memory, abort: never },
-      'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },
+      'wasm-rseq@1': {
+        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, point: (p: number) => p,
+      },
     });
   }
 
@@ -187,8 +203,14 @@ export class Engine {
   }
 
   /** Verify a wasm module built with the preset and instantiate it on every thread. */
-  async load(source: string | URL | Uint8Array | WebAssembly.Module, name?: string): Promise<ModuleHandle> {
-    const bytes = typeof source === 'string' || source instanceof URL ? await platform.readBytes(source) : source;
+  async load(source: string | URL | Uint8Array | WebAssembly.Module, opts?: string | LoadOptions): Promise<ModuleHandle> {
+    const o: LoadOptions = typeof opts === 'string' ? { name: opts } : opts ?? {};
+    const name = o.name;
+    let bytes = typeof source === 'string' || source instanceof URL ? await platform.readBytes(source) : source;
+    if (o.instrument) {
+      if (bytes instanceof WebAssembly.Module) throw new UsageError('kernel.load: instrument needs the module\'s bytes, not a compiled WebAssembly.Module');
+      bytes = (await instrument(bytes)).bytes;
+    }
     const module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes);
     const { abi } = this;
     const window: [number, number] = [abi.HOST_REGION_END, abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS];
@@ -268,7 +290,21 @@ export class Engine {
     throw new RseqError(code, `rseq(0x${(area >>> 0).toString(16)}, ${len}, ${flags}, 0x${(sig >>> 0).toString(16)}) on thread ${slot}`);
   }
 
+  /** Start the explorer's loop (host/check/) on every live thread; each promise settles when it quits. */
+  startCheck(spec: ExploreSpec, job: CheckJob): Promise<unknown>[] {
+    return this.live.map((slot) => this.call(slot, { op: 'check', spec, job }).then((r) => r.value));
+  }
+
   async inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
+    const points = Object.entries(options?.loops ?? {}).filter(([, n]) => n !== 0).map(([p]) => Number(p));
+    const has = (name: string) => this.modules.some((m) => WebAssembly.Module.imports(m.module).some((i) => i.module === 'wasm-rseq@1' && i.name === name));
+    const missing = points.filter((p) => (p === 10 ? !has('point') : p !== 7 && !has('inject')));
+    if (missing.length && !this.warnedInject) {
+      this.warnedInject = true;
+      platform.warn(`wasm-rseq: kernel.inject: no loaded module has injection point${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: `
+        + (missing.includes(10) ? 'point 10 needs kernel.load(bytes, { instrument: true }); ' : '')
+        + 'points 1..9 exist only in modules whose entry declares `@global const RSEQ_INJECT: bool = true;`');
+    }
     const which = slots ?? this.live;
     await Promise.all(which.map((slot) => this.call(slot, { op: 'inject', options })));
   }

@@ -1,14 +1,14 @@
 // The public Kernel: a thin facade over the engine (engine.ts), as piscina's Piscina is over its
 // pool. Every call checks that the kernel is open; a closed kernel rejects with KernelClosedError.
 import { KernelClosedError, UsageError } from '../errors.js';
-import { Engine, type CallResult, type ModuleHandle } from './engine.js';
+import { Engine, type CallResult, type LoadOptions, type ModuleHandle } from './engine.js';
 import type { KernelOptions } from './options.js';
 import type { InjectionOptions, SupervisorOptions } from './policy.js';
 import type { KernelStats } from './stats.js';
 import { mainObjects, type BlockPool, type BlockPoolOptions, type Counter, type Histogram, type HistogramOptions, type ObjectTable } from '../objects/index.js';
 
 export type { KernelOptions } from './options.js';
-export type { CallResult, ModuleHandle } from './engine.js';
+export type { CallResult, LoadOptions, ModuleHandle } from './engine.js';
 
 const engines = new WeakMap<Kernel, Engine>();
 
@@ -46,8 +46,8 @@ export class Kernel {
   get closed(): boolean { return engines.get(this)?.closed ?? true; }
 
   /** Verify a wasm module built with the preset and instantiate it on every thread. Throws ModuleError. */
-  load(source: string | URL | Uint8Array | WebAssembly.Module, name?: string): Promise<ModuleHandle> {
-    return engineOf(this, 'kernel.load').load(source, name);
+  load(source: string | URL | Uint8Array | WebAssembly.Module, options?: string | LoadOptions): Promise<ModuleHandle> {
+    return engineOf(this, 'kernel.load').load(source, options);
   }
 
   /** The core module's handle (the librseq operations, counter_add, ...). */

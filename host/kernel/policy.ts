@@ -39,7 +39,13 @@ export interface InjectionOptions {
 }
 
 /** What a policy is made from, on every thread that decides. */
-export interface PolicySpec { kind: 'seeded'; seed: number; supervisor: SupervisorOptions }
+export type PolicySpec = SeededSpec | ExploreSpec;
+export interface SeededSpec { kind: 'seeded'; seed: number; supervisor: SupervisorOptions }
+/**
+ * Deterministic exploration (`wasm-rseq check`, host/check/): one thread runs at a time and every
+ * decision at a point is read from the schedule in the control block at `control` (abi CHK_*).
+ */
+export interface ExploreSpec { kind: 'explore'; control: number; threads: number }
 
 /** One owned vCPU at one supervisor tick. */
 export interface TickView {
@@ -76,6 +82,11 @@ export interface SchedulingPolicy {
   readonly injecting: boolean;
   /** A thread at injection point `point`; `commits` is its commit count (an action waits for a new one). */
   atPoint(point: number, commits: bigint): Readonly<PointAction>;
+  /**
+   * Deterministic exploration only: thread `thread` is at decision point (inside a section) where
+   * the CHK_C_* codes in `mask` (bit 0 = continue) are possible; answers the code to carry out.
+   */
+  decide?(thread: number, mask: number): number;
 }
 
 export class SeededPolicy implements SchedulingPolicy {
@@ -86,13 +97,13 @@ export class SeededPolicy implements SchedulingPolicy {
   private sliceTicks = 2;
   private readonly random: () => number;
   private readonly phase: Float64Array;
-  private loops = new Int32Array(10);
+  private loops = new Int32Array(11);
   private inj: InjectionOptions = {};
   private passes = 0;
   private actedAt = -1n;
   private readonly action: PointAction = { ...NO_ACTION };
 
-  constructor(private readonly abi: Abi, spec: PolicySpec, cpus: number) {
+  constructor(private readonly abi: Abi, spec: SeededSpec, cpus: number) {
     this.random = prng(spec.seed);
     this.phase = new Float64Array(cpus * 3);
     this.update(spec.supervisor);
@@ -132,7 +143,7 @@ export class SeededPolicy implements SchedulingPolicy {
 
   setInjection(o: InjectionOptions | undefined): void {
     this.inj = o ?? {};
-    this.loops = new Int32Array(10);
+    this.loops = new Int32Array(11);
     for (const [k, n] of Object.entries(this.inj.loops ?? {})) this.loops[Number(k)] = n;
     this.passes = 0;
     this.actedAt = -1n;
@@ -145,7 +156,8 @@ export class SeededPolicy implements SchedulingPolicy {
   /**
    * An action inside a section forces its abort, so after acting the policy waits for the thread
    * to commit once more before it counts passes again: `-m 1` then disturbs every operation instead
-   * of livelocking it. Actions happen only at points 7..9 (DESIGN §3.7).
+   * of livelocking it. Actions happen only at points 7..9 (DESIGN §3.7) and at point 10, every
+   * shared access inside a section of a module loaded with `instrument: true`.
    */
   atPoint(point: number, commits: bigint): Readonly<PointAction> {
     const n = this.loops[point];
@@ -168,9 +180,60 @@ export class SeededPolicy implements SchedulingPolicy {
   }
 }
 
-/** The policy a spec describes, on the thread that calls this. */
-export function createPolicy(abi: Abi, spec: PolicySpec, cpus: number): SchedulingPolicy {
+/**
+ * The explorer's decisions: the schedule in the control block lists (decision index, code) pairs;
+ * every other decision point continues. Each point's alternatives are recorded (CHK_ALTS) so the
+ * checker's main thread can enumerate the schedules that branch there (DFS). A code < 0 is a random
+ * choice (PCT mode): the (-code - 1) mod n-th of the n non-continue alternatives at the first point
+ * at or after its index that has any; it is rewritten in place to the concrete choice, so the
+ * schedule read back replays exactly.
+ */
+export class ExplorePolicy implements SchedulingPolicy {
+  readonly fifo = true;
+  readonly tickMs = 1000;
+  readonly injecting = false;
+  constructor(private readonly abi: Abi, private readonly spec: ExploreSpec, private readonly i32: Int32Array) {}
+  onTick(): number { return 0; }
+  update(): void {}
+  pickWaiter(): number { return 0; }
+  setInjection(): void {}
+  atPoint(): Readonly<PointAction> { return NO_ACTION; }
+
+  decide(thread: number, mask: number): number {
+    const { abi, i32 } = this;
+    const base = this.spec.control >> 2;
+    const pos = i32[base + (abi.CHK_POS >> 2)];
+    i32[base + (abi.CHK_POS >> 2)] = pos + 1;
+    if (pos < abi.CHK_MAX_POINTS) i32[base + (abi.CHK_ALTS >> 2) + pos] = mask | (thread << 24);
+    const next = i32[base + (abi.CHK_NEXT >> 2)];
+    if (next >= i32[base + (abi.CHK_NCHOICE >> 2)]) return 0;
+    const e = base + (abi.CHK_CHOICES >> 2) + 2 * next;
+    let code = i32[e + 1];
+    if (code >= 0 ? i32[e] !== pos : i32[e] > pos) return 0;
+    if (code < 0) {
+      const alts: number[] = [];
+      for (let b = 1; b < 31; b++) if (mask & (1 << b)) alts.push(b);
+      if (alts.length === 0) return 0;
+      code = alts[(-code - 1) % alts.length];
+      i32[e] = pos;
+      i32[e + 1] = code;
+    }
+    i32[base + (abi.CHK_NEXT >> 2)] = next + 1;
+    if ((mask & (1 << code)) === 0) {
+      i32[base + (abi.CHK_STATUS >> 2)] = abi.CHK_DIVERGED;
+      return 0;
+    }
+    i32[base + (abi.CHK_SWITCHES >> 2)]++;
+    return code;
+  }
+}
+
+/** The policy a spec describes, on the thread that calls this (`i32`: the shared memory, for 'explore'). */
+export function createPolicy(abi: Abi, spec: PolicySpec, cpus: number, i32?: Int32Array): SchedulingPolicy {
   switch (spec.kind) {
     case 'seeded': return new SeededPolicy(abi, spec, cpus);
+    case 'explore':
+      if (!i32) throw new Error('an explore policy needs the shared memory');
+      return new ExplorePolicy(abi, spec, i32);
   }
 }

@@ -297,7 +297,7 @@ export class Sched {
     return c;
   }
 
-  /** Move t to another vCPU: a free one if there is one, else behind the waiters, else stay. */
+  /** Move t to another vCPU: a free one if there is one, else swap with another owner, else behind the waiters. */
   migrate(t: number): number {
     const { v, abi } = this;
     const tr = this.thread(t);
@@ -317,8 +317,31 @@ export class Sched {
       this.took(to);
       return to;
     }
+    const b = v.load(abi.SCHED_WAITERS) === 0 ? this.swapPartner(from) : -1;
+    if (b >= 0) {
+      // Every vCPU owned, nobody waiting: swap with b's owner, as the load balancer does. Ours goes
+      // free, b's owner is asked to migrate at its next checkpoint (onto ours), and b comes to us
+      // then, handed to the queue head: both threads act at their next checkpoint.
+      this.releaseLocked(t);
+      v.store(this.thread(t) + abi.T_GRANT, -1);
+      this.enqueue(t);
+      this.request(b, abi.REQ_MIGRATE);
+      this.unlock();
+      const c = this.awaitGrant(t);
+      this.took(c);
+      return c;
+    }
     this.unlock();
     return this.yield(t);
+  }
+
+  /** Under the lock: a vCPU other than `from` whose owner could swap with us (-1 none). */
+  private swapPartner(from: number): number {
+    for (let i = 1; i < this.plan.cpus; i++) {
+      const c = (from + i) % this.plan.cpus;
+      if (this.v.load(this.cpu(c) + this.abi.CPU_OWNER) !== 0) return c;
+    }
+    return -1;
   }
 
   private awaitGrant(t: number): number {

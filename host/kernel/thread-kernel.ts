@@ -4,8 +4,10 @@
 import type { Abi } from '../abi.js';
 import { RseqFault } from '../errors.js';
 import type { MemoryPlan, SharedView } from '../memory.js';
-import type { InjectionOptions, PolicySpec, SchedulingPolicy } from './policy.js';
+import type { ExploreSpec, InjectionOptions, PolicySpec, SchedulingPolicy } from './policy.js';
 import { createPolicy } from './policy.js';
+import { ThreadCheck, type CheckJob } from '../check/runtime.js';
+import { ACCESS_LOAD, SectionPhase } from '../check/phase.js';
 import { Sched } from './sched.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
 
@@ -20,11 +22,60 @@ export class ThreadKernel {
   /** A park is queued for the end of the current synchronous run (DESIGN §6: awaiting holds no vCPU). */
   private parkQueued = false;
   private readonly parkLater = () => { this.parkQueued = false; this.park(); };
+  /** Deterministic exploration (host/check/): set while this thread runs a check loop. */
+  private check?: ThreadCheck;
+  /** Ordinary runs of instrumented modules: where this thread is in its section (point 10). */
+  private readonly phase: SectionPhase;
 
   constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number, spec: PolicySpec) {
     this.policy = createPolicy(abi, spec, plan.cpus);
     this.sched = new Sched(v, abi, plan, this.policy);
     this.rec = this.sched.thread(slot);
+    this.phase = new SectionPhase(abi);
+  }
+
+  /** Run the explorer's schedules on this thread (host/check/) with policy `spec`, until it quits. */
+  runCheck(spec: ExploreSpec, exports: WebAssembly.Exports, job: CheckJob): number {
+    const policy = createPolicy(this.abi, spec, this.plan.cpus, this.v.i32);
+    this.check = new ThreadCheck(this, this.v, this.abi, policy, spec, this.slot);
+    try {
+      return this.check.loop(exports, job);
+    } finally {
+      this.check = undefined;
+    }
+  }
+
+  /** Take a vCPU (preferring `prefer`) outside the slow path, and refresh struct rseq. */
+  acquireFor(prefer: number): number {
+    const c = this.take(this.sched.acquire(this.slot, prefer));
+    this.refresh(c);
+    return c;
+  }
+
+  /**
+   * The import "point", before every load and store of an instrumented module: `meta` is
+   * (offset << 2) | kind. Acts only inside a section, before its commit check (point 10 of the
+   * injection policy), or hands the decision to the explorer.
+   */
+  point(ptr: number, meta: number): number {
+    if (this.check) return this.check.point(ptr, meta);
+    const { v, abi, rec } = this;
+    if (v.load(rec + abi.T_INJECT) === 0) return ptr;
+    const area = v.load(rec + abi.T_AREA);
+    const kind = meta & 3;
+    const addr = (ptr + (meta >>> 2)) >>> 0;
+    const seqNow = v.load(rec + abi.T_SEQP);
+    // Outside a section only the sequence word's loads matter (one may be the next begin's snapshot).
+    if (kind === ACCESS_LOAD && addr !== seqNow && v.load(area + abi.RSEQ_CS) === 0) return ptr;
+    const data = addr >= this.plan.poolBase && addr < abi.HOST_REGION_END;
+    if (!this.phase.step(kind, addr, area + abi.RSEQ_CS, seqNow, data)) return ptr;
+    if (this.phase.phase !== abi.CHK_PH_CHECKED) {
+      this.inject(10);
+      // A sleep released the vCPU mid-section: take one again before the next access.
+      if (this.vcpu < 0 && this.registered) this.acquireFor(v.load(rec + abi.T_LAST_CPU));
+    }
+    this.phase.committed(kind);
+    return ptr;
   }
 
   /** The host imports every module instantiated on this thread gets. */
@@ -33,6 +84,7 @@ export class ThreadKernel {
       thread: new WebAssembly.Global({ value: 'i32', mutable: false }, this.rec),
       slow: (reason: number) => this.slow(reason),
       inject: (point: number) => this.inject(point),
+      point: (ptr: number, meta: number) => this.point(ptr, meta),
       yield_now: () => this.yieldNow(),
     };
   }
@@ -69,13 +121,16 @@ export class ThreadKernel {
     if (!this.registered) return -1;
     v.set(rec + abi.T_SLOWPATHS, v.get(rec + abi.T_SLOWPATHS) + 1);
     this.clearCs();
+    this.phase.reset();
+    this.check?.checkpoint(reason);
     let c = this.vcpu;
     let events = 0;
     if (c < 0) {
       c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
       // Release it as soon as this synchronous run yields (an await, the end of a task or call):
-      // a thread holds a vCPU only while it runs per-vCPU code synchronously.
-      if (!this.parkQueued) { this.parkQueued = true; queueMicrotask(this.parkLater); }
+      // a thread holds a vCPU only while it runs per-vCPU code synchronously. The explorer
+      // (host/check/) takes and gives vCPUs itself, at its decision points.
+      if (!this.parkQueued && !this.check) { this.parkQueued = true; queueMicrotask(this.parkLater); }
     } else if (v.load(this.sched.seqAddr(c)) & 1) {
       events = this.handleRequest(c);
     }
@@ -135,6 +190,7 @@ export class ThreadKernel {
       this.accountCommits();
       const to = this.take(this.sched.migrate(this.slot));
       if (to !== c) v.add(rec + abi.T_MIGRATED, 1);
+      this.check?.migrated(c, to);
       return bits;
     }
     if (bits & abi.REQ_PREEMPT) {

@@ -2,10 +2,11 @@
 // already writes its data segments): imports, the ABI version, no start function, and data only
 // inside its own window above the host region, overlapping no other loaded module's data.
 import { ModuleError } from '../errors.js';
+import { ABI } from '../abi.js';
 
 const ALLOWED = new Map<string, Set<string>>([
   ['env', new Set(['memory', 'abort', 'trace', 'seed'])],
-  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now'])],
+  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now', 'point'])],
 ]);
 
 export interface WasmFacts { hasStart: boolean; data: [number, number][]; memoryShared: boolean | undefined }
@@ -75,7 +76,12 @@ export function verifyModule(
       throw new ModuleError(`static data [${a}, ${b}) outside the module's window [${window[0]}, ${window[1]}): build with --memoryBase ${window[0]}`);
     }
     for (const [c, d] of loaded) {
-      if (a < d && c < b) throw new ModuleError(`static data [${a}, ${b}) overlaps another loaded module's [${c}, ${d})`);
+      if (a < d && c < b) {
+        // Each module's read-only data needs its own window: name the next free one.
+        const end = Math.max(...loaded.map(([, e]) => e));
+        const next = window[0] + Math.ceil((end - window[0]) / ABI.DATA_WINDOW) * ABI.DATA_WINDOW;
+        throw new ModuleError(`static data [${a}, ${b}) overlaps another loaded module's [${c}, ${d}): build this module with --memoryBase ${next} (its own ${ABI.DATA_WINDOW >> 10} KiB data window)`);
+      }
     }
   }
   return facts.data;
