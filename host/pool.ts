@@ -4,7 +4,6 @@
 // However a worker dies (exit, uncaught error, out of memory, terminate), its slot, vCPU and mm_cid
 // are reaped once its exit is confirmed, its task rejects with ThreadDiedError, and piscina starts
 // a replacement on the freed slot.
-import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { KernelClosedError, PoolClosedError, ThreadDiedError, UsageError } from './errors.js';
 import { engineOf } from './internal.js';
@@ -12,6 +11,13 @@ import type { Engine } from './kernel/engine.js';
 import type { Kernel } from './kernel/kernel.js';
 import { hostFile } from './paths.js';
 import type { PoolMessage, PoolWorkerData } from './pool-worker.js';
+
+/** What the pool reads of piscina's worker objects (Node's worker_threads Worker). */
+interface PiscinaWorker {
+  readonly threadId: number;
+  on(event: 'error', fn: (e: unknown) => void): unknown;
+  once(event: 'exit', fn: () => void): unknown;
+}
 
 export type { PoolHandler } from './pool-worker.js';
 export type { ThreadContext } from './thread-runtime.js';
@@ -90,7 +96,7 @@ export class RseqPool<W = unknown> {
     // threadId when it is created, and reap on the Worker's own 'exit' (its exit is then confirmed).
     this.piscina.on('workerCreate', (w: { id: number }) => {
       const tid = w.id;
-      const worker = (this.piscina.threads as Worker[]).find((t) => t.threadId === tid);
+      const worker = (this.piscina.threads as PiscinaWorker[]).find((t) => t.threadId === tid);
       if (!worker) return;
       worker.on('error', (e) => { if (e && typeof e === 'object') this.deaths.add(e); });
       worker.once('exit', () => this.reap(tid));

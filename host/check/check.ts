@@ -4,7 +4,6 @@
 // passing at points as the schedule says (host/check/runtime.ts). Modes: DFS over every schedule
 // with at most `bound` non-continue decisions (stateless: each schedule replays from a fresh
 // state), or PCT-style random schedules. A schedule is a string that replays exactly.
-import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { engineOf } from '../kernel/kernel.js';
 import { Kernel } from '../kernel/kernel.js';
@@ -258,21 +257,4 @@ export async function check(o: CheckOptions): Promise<CheckResult> {
     }
     await kernel.close();
   }
-}
-
-/** check() for the CLI: prints the outcome, writes the trace, returns the exit code. */
-export async function checkCommand(o: CheckOptions & { traceFile?: string }, log = console.log, err = console.error): Promise<number> {
-  const r = await check({ ...o, trace: !!o.traceFile });
-  if (o.traceFile && r.trace) writeFileSync(o.traceFile, JSON.stringify(r.trace));
-  const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${r.seconds.toFixed(2)} s (${r.perSecond.toFixed(0)} schedules/s)`;
-  if (r.ok) {
-    log(`check: no failure in ${rate}; ${r.points} decision points without preemption`);
-    return 0;
-  }
-  const f = r.failure!;
-  err(`check FAILED after ${f.schedulesToFailure} schedules: ${f.error ?? `check_verify returned ${f.verify}`}`);
-  err(`schedule: ${f.schedule}`);
-  err(`explored ${rate}`);
-  err(`replay: ${f.replay}`);
-  return 1;
 }

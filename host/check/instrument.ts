@@ -3,7 +3,6 @@
 // meta) that returns ptr unchanged (meta = (static offset << 2) | kind). The host's handler decides
 // whether that access is a point where the scheduler may preempt, migrate or signal (only inside a
 // section: host/check/phase.ts). No hand-placed points needed.
-import { createRequire } from 'node:module';
 import { ModuleError, UsageError } from '../errors.js';
 import { ACCESS_LOAD, ACCESS_RMW, ACCESS_STORE } from './phase.js';
 
@@ -16,9 +15,7 @@ async function binaryen(): Promise<Binaryen> {
   if (loaded) return loaded;
   try {
     // binaryen ships with assemblyscript (a devDependency / optional peer): load it lazily.
-    const require = createRequire(import.meta.url);
-    const path = require.resolve('binaryen');
-    loaded = ((await import(path)) as { default: Binaryen }).default;
+    loaded = ((await import('binaryen')) as { default: Binaryen }).default;
     if (!loaded.readBinary) throw new Error('not binaryen');
     return loaded;
   } catch {

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
-import { checkCommand } from '../check/check.js';
+import { checkCommand } from './check.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
