@@ -6,13 +6,13 @@
 import { Piscina } from 'piscina';
 import { Kernel, type KernelOptions } from '../../host/index.js';
 import { createPool, type RseqPool } from '../../host/pool.js';
-import { analysisHelpers as h, type TargetDef } from '../analysis.js';
+import type { TargetDef } from '../analysis.js';
 import { CheckError } from '../checks.js';
 import { row } from '../harness.js';
 import { rate } from '../report/format.js';
 import type { Impl, Metric, Runner, Suite } from '../suite.js';
 import type { AtomicsPoolData } from '../workers/pool-atomics.js';
-import type { PoolBenchTask } from '../workers/pool-rseq.js';
+import type { PoolBenchData } from '../workers/pool-rseq.js';
 
 /** Pool workers per vCPU (oversubscribed: more workers than vCPUs, as a service would run). */
 export const WORKERS_PER_VCPU = 4;
@@ -59,13 +59,13 @@ export async function poolPair(cpus: number, workers = WORKERS_PER_VCPU * cpus, 
   let plain: Piscina | undefined;
   try {
     const counter = k.counter(COUNTER);
-    pool = createPool(k, { handler: RSEQ_HANDLER });
+    const rseqData: PoolBenchData = { counter: COUNTER };
+    pool = createPool(k, { handler: RSEQ_HANDLER, workerData: rseqData });
     const word = new SharedArrayBuffer(64);
     const data: AtomicsPoolData = { word };
     plain = new Piscina({ filename: ATOMICS_WORKER.href, minThreads: workers, maxThreads: workers, idleTimeout: Infinity, workerData: data });
     const i32 = new Int32Array(word);
     const p = pool, q = plain;
-    const rseqTask: PoolBenchTask = { counter: COUNTER, ops: 0 };
     return {
       k, workers,
       async batch(impl, ops, tasks) {
@@ -73,8 +73,10 @@ export async function poolPair(cpus: number, workers = WORKERS_PER_VCPU * cpus, 
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         const all: Promise<unknown>[] = new Array(tasks);
-        if (impl === 'rseq') { const t = { ...rseqTask, ops }; for (let i = 0; i < tasks; i++) all[i] = p.run(t); }
-        else { const t = { ops }; for (let i = 0; i < tasks; i++) all[i] = q.run(t); }
+        // The same message to both pools.
+        const t = { ops };
+        if (impl === 'rseq') for (let i = 0; i < tasks; i++) all[i] = p.run(t);
+        else for (let i = 0; i < tasks; i++) all[i] = q.run(t);
         await Promise.all(all);
         const ms = performance.now() - t0;
         const c = process.cpuUsage(c0);
@@ -150,7 +152,7 @@ const target = (ops: number, want: number): TargetDef => ({
     const b = all.find((r) => r.suite === 'pool' && r.impl === 'atomics' && r.opsPerTask === ops);
     if (!a || !b) return 'needs the pool suite';
     const x = a.tasksPerSec as number, y = b.tasksPerSec as number;
-    return { measured: x / y, detail: `${rate(x)} vs ${rate(y)} tasks/s (${h.ns(1e9 / x)} vs ${h.ns(1e9 / y)} per task)` };
+    return { measured: x / y, detail: `${rate(x)} vs ${rate(y)} tasks/s (${(1e6 / x).toFixed(1)} vs ${(1e6 / y).toFixed(1)} µs per task; CPU ${(a.cpuUsPerTask as number).toFixed(1)} vs ${(b.cpuUsPerTask as number).toFixed(1)} µs per task)` };
   },
 });
 
