@@ -3,9 +3,10 @@
 import type { Meta, Result } from './result.js';
 import type { Suite } from './suite.js';
 
-/** The baseline row of `r` (same suite and thread count), if it was measured. */
+/** The baseline row of `r` (same suite, thread count and, for the pool suite, ops per task), if it was measured. */
 export function baselineOf(r: Result, all: Result[]): Result | undefined {
-  return all.find((b) => b.suite === r.suite && b.impl === r.baseline.impl && b.threads === r.threads && b.injectHz === r.baseline.injectHz);
+  return all.find((b) => b.suite === r.suite && b.impl === r.baseline.impl && b.threads === r.threads && b.injectHz === r.baseline.injectHz
+    && b.opsPerTask === r.opsPerTask);
 }
 
 /** The row 'counterpart' compares `r` with (same suite, threads and rate). */

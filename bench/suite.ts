@@ -14,6 +14,7 @@ import { injection } from './suites/injection.js';
 import { jsApi } from './suites/js-api.js';
 import { list } from './suites/list.js';
 import { memcpy } from './suites/memcpy.js';
+import { pool } from './suites/pool.js';
 import { service } from './suites/service.js';
 import { spinlock } from './suites/spinlock.js';
 
@@ -146,5 +147,5 @@ export interface BenchExports {
 }
 
 /** Every suite, in the order they run and are reported. */
-export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service];
+export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, pool];
 export const SUITE_IDS: readonly string[] = SUITES.map((s) => s.id);

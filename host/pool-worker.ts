@@ -11,10 +11,9 @@ export interface PoolWorkerData extends ThreadData { handler: string; slots: num
 export type PoolHandler<T = unknown, R = unknown, E = WebAssembly.Exports, W = unknown> =
   (ctx: ThreadContext<E, W>, task: T) => R | Promise<R>;
 
-/** What RseqPool posts: a task for the handler, or one worker's share of a broadcast. */
-export type PoolMessage =
-  | { kind: 'task'; task: unknown }
-  | { kind: 'broadcast'; url: string; fn: string; args: unknown[]; barrier: SharedArrayBuffer; n: number; timeoutMs: number };
+/** What RseqPool posts to the export `broadcast` (piscina's `name`): one worker's share of a broadcast.
+ *  Tasks go to the default export as they are (no wrapper: one object less to clone per task). */
+export interface BroadcastMessage { url: string; fn: string; args: unknown[]; barrier: SharedArrayBuffer; n: number; timeoutMs: number }
 
 const d = platform.threadData<PoolWorkerData>();
 const i32 = new Int32Array(d.memory.buffer as unknown as SharedArrayBuffer);
@@ -46,7 +45,15 @@ const mod = (await import(d.handler)) as { default?: PoolHandler; handler?: Pool
 const handler = mod.default ?? mod.handler;
 if (typeof handler !== 'function') throw new UsageError(`${d.handler} must export a default function (ctx, task)`);
 
-async function broadcast(m: Extract<PoolMessage, { kind: 'broadcast' }>): Promise<{ slot: number; value: unknown }> {
+export async function broadcast(m: BroadcastMessage): Promise<{ slot: number; value: unknown }> {
+  try {
+    return await broadcastShare(m);
+  } finally {
+    runtime.kernel.park();
+  }
+}
+
+async function broadcastShare(m: BroadcastMessage): Promise<{ slot: number; value: unknown }> {
   // Hold this worker until every share has started on a worker of its own, then run.
   const b = new Int32Array(m.barrier);
   Atomics.add(b, 0, 1);
@@ -62,10 +69,30 @@ async function broadcast(m: Extract<PoolMessage, { kind: 'broadcast' }>): Promis
   return { slot, value: await (fn as (...a: unknown[]) => unknown)(runtime.context, ...m.args) };
 }
 
-export default async function task(m: PoolMessage): Promise<unknown> {
+const park = () => runtime.kernel.park();
+
+async function settle(r: PromiseLike<unknown>): Promise<unknown> {
   try {
-    return m.kind === 'task' ? await handler!(runtime.context, m.task) : await broadcast(m);
+    return await r;
   } finally {
-    runtime.kernel.park();
+    park();
   }
+}
+
+/** A task: the handler's result. A synchronous handler is parked and answered synchronously (no
+ *  promise, no microtask of ours); one that returns a promise is parked when it settles (it has
+ *  held no vCPU across its awaits: ThreadKernel parks at the next microtask). */
+export default function task(t: unknown): unknown {
+  let r: unknown;
+  try {
+    r = handler!(runtime.context, t);
+  } catch (e) {
+    park();
+    throw e;
+  }
+  if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function') {
+    return settle(r as PromiseLike<unknown>);
+  }
+  park();
+  return r;
 }

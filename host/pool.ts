@@ -10,7 +10,7 @@ import { engineOf } from './internal.js';
 import type { Engine } from './kernel/engine.js';
 import type { Kernel } from './kernel/kernel.js';
 import { hostFile } from './paths.js';
-import type { PoolMessage, PoolWorkerData } from './pool-worker.js';
+import type { BroadcastMessage, PoolWorkerData } from './pool-worker.js';
 
 /** What the pool reads of piscina's worker objects (Node's worker_threads Worker). */
 interface PiscinaWorker {
@@ -65,7 +65,9 @@ export class RseqPool<W = unknown> {
   readonly threads: number;
   private readonly engine: Engine;
   private state: 'open' | 'closing' | 'closed' = 'open';
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Tasks (and broadcast shares) submitted and not settled; close() waits for 0. */
+  private pending = 0;
+  private drained: (() => void) | null = null;
   /** Errors piscina got from a worker's 'error' event (the worker dies next). */
   private readonly deaths = new WeakSet<object>();
   private readonly reaps = new Set<Promise<void>>();
@@ -119,23 +121,38 @@ export class RseqPool<W = unknown> {
     if (this.kernel.closed) throw new KernelClosedError(call);
   }
 
-  private track<R>(p: Promise<R>): Promise<R> {
-    const q = p.catch((e: unknown) => {
-      if (e && typeof e === 'object' && (this.deaths.has(e) || EXITED.test(String((e as Error).message)))) {
-        throw new ThreadDiedError(-1, `pool worker died: ${(e as Error).message}`, { cause: e });
-      }
-      throw e;
-    });
-    this.inFlight.add(q);
-    void q.then(() => this.inFlight.delete(q), () => this.inFlight.delete(q));
-    return q;
+  private settledOne(): void {
+    if (--this.pending === 0 && this.drained !== null) {
+      const d = this.drained;
+      this.drained = null;
+      d();
+    }
+  }
+
+  // Per task: one derived promise and no closure (the handlers are made once per pool).
+  private readonly fulfilled = (v: unknown): unknown => { this.settledOne(); return v; };
+  private readonly rejected = (e: unknown): never => {
+    this.settledOne();
+    if (e && typeof e === 'object' && (this.deaths.has(e) || EXITED.test(String((e as Error).message)))) {
+      throw new ThreadDiedError(-1, `pool worker died: ${(e as Error).message}`, { cause: e });
+    }
+    throw e;
+  };
+
+  private track<R>(p: Promise<unknown>): Promise<R> {
+    this.pending++;
+    return p.then(this.fulfilled, this.rejected) as Promise<R>;
   }
 
   /** Run `task` on some worker: its handler's result. Rejects with ThreadDiedError if the worker dies. */
   run<R = unknown>(task: unknown, options?: RunOptions): Promise<R> {
-    try { this.check('pool.run'); } catch (e) { return Promise.reject(e); }
-    const m: PoolMessage = { kind: 'task', task };
-    return this.track(this.piscina.run(m, options) as Promise<R>);
+    if (this.state !== 'open' || this.kernel.closed) {
+      try { this.check('pool.run'); } catch (e) { return Promise.reject(e); }
+    }
+    if (options !== undefined && options.name !== undefined) {
+      return Promise.reject(new UsageError("pool.run: piscina's `name` is RseqPool's (the handler module's default export runs)"));
+    }
+    return this.track<R>(this.piscina.run(task, options));
   }
 
   /**
@@ -147,8 +164,8 @@ export class RseqPool<W = unknown> {
     if ((this.piscina.options.concurrentTasksPerWorker ?? 1) !== 1) throw new UsageError('broadcast needs concurrentTasksPerWorker 1');
     const n = this.threads;
     const href = url instanceof URL ? url.href : new URL(url, `file://${process.cwd()}/`).href;
-    const m: PoolMessage = { kind: 'broadcast', url: href, fn, args, barrier: new SharedArrayBuffer(4), n, timeoutMs: 30_000 };
-    return Promise.all(Array.from({ length: n }, () => this.track(this.piscina.run(m) as Promise<BroadcastResult<R>>)));
+    const m: BroadcastMessage = { url: href, fn, args, barrier: new SharedArrayBuffer(4), n, timeoutMs: 30_000 };
+    return Promise.all(Array.from({ length: n }, () => this.track<BroadcastResult<R>>(this.piscina.run(m, { name: 'broadcast' }))));
   }
 
   /** Stop taking tasks; submitted tasks finish; then the workers leave and their slots are freed. */
@@ -165,7 +182,7 @@ export class RseqPool<W = unknown> {
     if (this.state === 'closed') return;
     if (this.state === 'closing') { while ((this.state as string) !== 'closed') await new Promise((r) => setTimeout(r, 5)); return; }
     this.state = 'closing';
-    await Promise.allSettled([...this.inFlight]);
+    if (this.pending > 0) await new Promise<void>((r) => { this.drained = r; });
     // Workers are idle (parked, outside the kernel) now: ending them cannot strand a vCPU or lock.
     if (how === 'close') await this.piscina.close();
     else await this.piscina.destroy();

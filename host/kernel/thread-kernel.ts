@@ -11,13 +11,16 @@ import { ACCESS_LOAD, SectionPhase } from '../check/phase.js';
 import { Sched } from './sched.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
 
+const SETTLED = Promise.resolve();
+
 export class ThreadKernel {
   readonly sched: Sched;
   /** Address of this thread's record. */
   readonly rec: number;
   /** This thread's instance of the kernel's policy: who gets a vCPU it frees, its injection points. */
   private readonly policy: SchedulingPolicy;
-  private commitsAtTake = 0n;
+  /** T_COMMITS when this thread took its vCPU, as a Number (exact below 2^53 commits). */
+  private commitsAtTake = 0;
   private sink = 0;
   /** A park is queued for the end of the current synchronous run (DESIGN §6: awaiting holds no vCPU). */
   private parkQueued = false;
@@ -26,12 +29,30 @@ export class ThreadKernel {
   private check?: ThreadCheck;
   /** Ordinary runs of instrumented modules: where this thread is in its section (point 10). */
   private readonly phase: SectionPhase;
+  // Int32 indices of this thread's own words (every per-task path reads them: no address arithmetic,
+  // no lookups in the large abi object). T_VCPU, T_REG_LEN, T_EVENTS and T_COMMITS are written by
+  // this thread (T_VCPU also by a thread granting it a vCPU, before the T_GRANT store this thread
+  // reads atomically), so this thread reads them with plain loads.
+  private readonly i32: Int32Array;
+  private readonly vcpuIdx: number;
+  private readonly regLenIdx: number;
+  private readonly seqpIdx: number;
+  private readonly commitsIdx: number;
+  private readonly eventsIdx: number;
+  private readonly slowPathsIdx: number;
 
   constructor(readonly v: SharedView, readonly abi: Abi, readonly plan: MemoryPlan, readonly slot: number, spec: PolicySpec) {
     this.policy = createPolicy(abi, spec, plan.cpus);
     this.sched = new Sched(v, abi, plan, this.policy);
     this.rec = this.sched.thread(slot);
     this.phase = new SectionPhase(abi);
+    this.i32 = v.i32;
+    this.vcpuIdx = (this.rec + abi.T_VCPU) >> 2;
+    this.regLenIdx = (this.rec + abi.T_REG_LEN) >> 2;
+    this.seqpIdx = (this.rec + abi.T_SEQP) >> 2;
+    this.commitsIdx = (this.rec + abi.T_COMMITS) >> 2;
+    this.eventsIdx = (this.rec + abi.T_EVENTS) >> 2;
+    this.slowPathsIdx = (this.rec + abi.T_SLOWPATHS) >> 2;
   }
 
   /** Run the explorer's schedules on this thread (host/check/) with policy `spec`, until it quits. */
@@ -76,6 +97,13 @@ export class ThreadKernel {
     }
     this.phase.committed(kind);
     return ptr;
+
+  }
+
+  /** This thread's T_COMMITS (a u64 it alone writes) as a Number, from its two i32 halves. */
+  private commits(): number {
+    const i = this.commitsIdx;
+    return this.i32[i + 1] * 4294967296 + (this.i32[i] >>> 0);
   }
 
   /** The host imports every module instantiated on this thread gets. */
@@ -89,8 +117,8 @@ export class ThreadKernel {
     };
   }
 
-  get registered(): boolean { return this.v.get(this.rec + this.abi.T_REG_LEN) !== 0; }
-  get vcpu(): number { return this.v.get(this.rec + this.abi.T_VCPU); }
+  get registered(): boolean { return this.i32[this.regLenIdx] !== 0; }
+  get vcpu(): number { return this.i32[this.vcpuIdx]; }
 
   sysRseq(area: number, len: number, flags: number, sig: number): number {
     const unregistering = (flags & this.abi.RSEQ_FLAG_UNREGISTER) !== 0;
@@ -118,8 +146,9 @@ export class ThreadKernel {
   slow(reason: number): number {
     const { v, abi, rec } = this;
     if (reason === abi.SLOW_PARK) { this.clearCs(); this.park(); return 0; }
-    if (!this.registered) return -1;
-    v.set(rec + abi.T_SLOWPATHS, v.get(rec + abi.T_SLOWPATHS) + 1);
+    const i32 = this.i32;
+    if (i32[this.regLenIdx] === 0) return -1;
+    i32[this.slowPathsIdx] = i32[this.slowPathsIdx] + 1;
     this.clearCs();
     this.phase.reset();
     this.check?.checkpoint(reason);
@@ -128,18 +157,19 @@ export class ThreadKernel {
     if (c < 0) {
       c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
       // Release it as soon as this synchronous run yields (an await, the end of a task or call):
-      // a thread holds a vCPU only while it runs per-vCPU code synchronously. The explorer
-      // (host/check/) takes and gives vCPUs itself, at its decision points.
-      if (!this.parkQueued && !this.check) { this.parkQueued = true; queueMicrotask(this.parkLater); }
+      // a thread holds a vCPU only while it runs per-vCPU code synchronously (the explorer,
+      // host/check/, takes and gives vCPUs itself, at its decision points).
+      // (A reaction on a settled promise: a microtask without queueMicrotask's per-call AsyncResource.)
+      if (!this.parkQueued && !this.check) { this.parkQueued = true; void SETTLED.then(this.parkLater); }
     } else if (v.load(this.sched.seqAddr(c)) & 1) {
       events = this.handleRequest(c);
     }
-    const seen = events | v.load(rec + abi.T_EVENTS);
+    const seen = events | i32[this.eventsIdx];
     if (reason === abi.SLOW_ABORT) {
       this.countAbort(events || seen);
-      v.store(rec + abi.T_EVENTS, 0);
+      i32[this.eventsIdx] = 0;
     } else {
-      v.store(rec + abi.T_EVENTS, seen);
+      i32[this.eventsIdx] = seen;
     }
     this.refresh(this.vcpu);
     return 0;
@@ -147,8 +177,8 @@ export class ThreadKernel {
 
   /** Release the vCPU (blocking call, end of a task); the next begin takes one again. */
   park(): void {
-    if (this.vcpu < 0) return;
-    this.v.set(this.rec + this.abi.T_SEQP, 0);
+    if (this.i32[this.vcpuIdx] < 0) return;
+    this.i32[this.seqpIdx] = 0;
     this.accountCommits();
     this.sched.release(this.slot);
   }
@@ -211,15 +241,18 @@ export class ThreadKernel {
 
   /** Bookkeeping after the scheduler gave us vCPU c (the sequence word is even now). */
   private take(c: number): number {
-    this.commitsAtTake = this.v.load64(this.rec + this.abi.T_COMMITS);
+    this.commitsAtTake = this.commits();
     return c;
   }
 
+  /** Add the commits made on this vCPU since taking it to its CPU_COMMITS (exact: one 64-bit atomic add). */
   private accountCommits(): void {
-    const c = this.vcpu;
+    const c = this.i32[this.vcpuIdx];
     if (c < 0) return;
-    const now = this.v.load64(this.rec + this.abi.T_COMMITS);
-    Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, now - this.commitsAtTake);
+    const now = this.commits();
+    const d = now - this.commitsAtTake;
+    if (d === 0) return;
+    Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, BigInt(d));
     this.commitsAtTake = now;
   }
 
@@ -250,7 +283,7 @@ export class ThreadKernel {
   /** The kernel's ID update on return to user: cpu_id_start, cpu_id, node_id, mm_cid of `c`. */
   private refresh(c: number): void {
     const { v, abi, rec } = this;
-    if (!this.registered) return;
+    if (this.i32[this.regLenIdx] === 0) return;
     // This thread's own words (its wasm reads them with plain loads): plain stores.
     const area = v.get(rec + abi.T_AREA);
     const cpu = c >= 0 ? c : Math.max(0, v.get(rec + abi.T_LAST_CPU));
@@ -259,7 +292,7 @@ export class ThreadKernel {
     v.set(area + abi.RSEQ_CPU_ID, cpu);
     v.set(area + abi.RSEQ_NODE_ID, v.get(this.sched.cpu(cpu) + abi.CPU_NODE));
     v.set(area + abi.RSEQ_MM_CID, cid >= 0 ? cid : Math.max(0, v.get(rec + abi.T_LAST_CID)));
-    const vcpu = this.vcpu;
-    v.set(rec + abi.T_SEQP, vcpu >= 0 ? this.sched.seqAddr(vcpu) : 0);
+    const vcpu = this.i32[this.vcpuIdx];
+    this.i32[this.seqpIdx] = vcpu >= 0 ? this.sched.seqAddr(vcpu) : 0;
   }
 }
