@@ -7,6 +7,7 @@ import asc from "assemblyscript/asc";
 const modules = {
   core: "assembly/core.ts",
   param_test: "assembly/selftest/param_test.ts",
+  alloc_test: "assembly/selftest/alloc_test.ts",
   bench: "bench/assembly/workloads.ts",
 };
 const GENERATED = "host/generated/abi.ts";

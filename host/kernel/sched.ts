@@ -144,7 +144,8 @@ export class Sched {
     v.store(tr + abi.T_CID, -1);
     v.store(tr + abi.T_VCPU, -1);
     v.store(tr + abi.T_LAST_CPU, c);
-    const w = this.dequeue(c);
+    // A stopped vCPU (CPU_STOP, stop_cpu) goes to nobody until start_cpu hands it on (handOver).
+    const w = v.load(cr + abi.CPU_STOP) === 0 ? this.dequeue(c) : -1;
     if (w >= 0) {
       this.assign(c, w);
       v.store(this.thread(w) + abi.T_GRANT, c);
@@ -166,11 +167,21 @@ export class Sched {
 
   private freeCpu(prefer: number, avoid: number): number {
     const { v, abi } = this;
-    if (prefer >= 0 && prefer !== avoid && v.load(this.cpu(prefer) + abi.CPU_OWNER) === 0) return prefer;
-    for (let c = 0; c < this.plan.cpus; c++) {
-      if (c !== avoid && v.load(this.cpu(c) + abi.CPU_OWNER) === 0) return c;
-    }
+    const free = (c: number) => c !== avoid && v.load(this.cpu(c) + abi.CPU_OWNER) === 0 && v.load(this.cpu(c) + abi.CPU_STOP) === 0;
+    if (prefer >= 0 && free(prefer)) return prefer;
+    for (let c = 0; c < this.plan.cpus; c++) if (free(c)) return c;
     return -1;
+  }
+
+  /** start_cpu: free vCPU c is no longer stopped; hand it to the queue head if someone waits. Under the lock. */
+  handOver(c: number): void {
+    const { v, abi } = this;
+    if (v.load(this.cpu(c) + abi.CPU_OWNER) !== 0) return;
+    const w = this.dequeue(c);
+    if (w < 0) return;
+    this.assign(c, w);
+    v.store(this.thread(w) + abi.T_GRANT, c);
+    Atomics.notify(v.i32, (this.thread(w) + abi.T_GRANT) >> 2);
   }
 
   // --- lock taken inside ------------------------------------------------------------------------
