@@ -1,0 +1,132 @@
+// The allocator (issue #11): stop_cpu / start_cpu, every front end under every workload at
+// 6x oversubscription (12 threads on 2 vCPUs) with and without injection, the checked mode's typed
+// errors, and a single-threaded instruction-stream fuzz test after tcmalloc's.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { ABI } from '../host/abi.js';
+import { DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions } from '../host/alloc-test/run.js';
+import { FRONTS } from '../host/alloc/allocator.js';
+import { AllocError, Kernel, reviveError, serializeError, wasmPath } from '../host/index.js';
+import { engineOf } from '../host/internal.js';
+import type { Op } from './fixtures/alloc-fuzz-script.js';
+
+const FUZZ = new URL('./fixtures/alloc-fuzz-script.js', import.meta.url);
+const INJECTED: Partial<AllocTestOptions> = {
+  supervisor: { preemptHz: 300, migrateHz: 300 }, loops: { 7: -1, 8: -1, 9: -1 }, modulo: 5, yield: true,
+};
+
+describe('alloc-test matrix: 12 threads on 2 vCPUs', { timeout: 300_000 }, () => {
+  for (const workload of WORKLOADS) {
+    for (const front of FRONTS) {
+      for (const [name, inj] of [['none', {}], ['injected', INJECTED]] as const) {
+        test(`${workload} / ${front} / ${name}`, async () => {
+          const r = await runAllocTest({ ...DEFAULTS, front, workload, threads: 12, cpus: 2, reps: 400, ...inj });
+          assert.ok(r.ok, `${r.message}\nreplay: ${r.replay}`);
+          if (name === 'injected' && (front === 'vcpu' || front === 'mmcid')) assert.ok(r.stats.aborts > 0, 'no abort under injection');
+        });
+      }
+    }
+  }
+});
+
+describe('stop_cpu / start_cpu', { timeout: 60_000 }, () => {
+  test('a stopped vCPU is owned by nobody until it is started; errors', async () => {
+    const k = await Kernel.create({ cpus: 2, threads: 3, supervisor: false });
+    try {
+      const m = await k.load(wasmPath('alloc_test'));
+      const e = engineOf(k);
+      const owner = (c: number) => e.view.load(e.sched.cpu(c) + ABI.CPU_OWNER);
+      assert.equal((await k.runOn<number>(0, m, 'stop_cpu', 5)).value, -22);
+      assert.equal((await k.runOn<number>(0, m, 'start_cpu', 1)).value, -1);
+      assert.equal((await k.runOn<number>(0, m, 'stop_cpu', 1)).value, 0);
+      assert.equal((await k.runOn<number>(0, m, 'stop_cpu', 1)).value, -16);
+      assert.equal(e.view.load(e.sched.cpu(1) + ABI.CPU_STOP), 1);
+      // Other threads run sections meanwhile: never on vCPU 1.
+      const a = k.allocator({ front: 'vcpu', heapBytes: 1 << 20 });
+      const res = k.alloc(64, 16);
+      const tab = k.alloc(8 * 100 * 2, 128);
+      await k.run(m, 'threadtest', (s) => [a.address, tab + (s - 1) * 800, 100, 20, 48, s, res + 16 * s], [1, 2]);
+      assert.equal(owner(1), 0);
+      assert.equal(e.view.load(a.address + ABI.ALLOC_SLABS) && e.view.load(e.view.load(a.address + ABI.ALLOC_SLABS) + ABI.CACHE_SIZE + 4 * 3), 0, 'stopped vCPU 1 got objects');
+      assert.equal((await k.runOn<number>(1, m, 'start_cpu', 1)).value, -1, 'only the stopper starts it');
+      assert.equal((await k.runOn<number>(0, m, 'start_cpu', 1)).value, 0);
+      assert.equal(e.view.load(e.sched.cpu(1) + ABI.CPU_STOP), 0);
+    } finally {
+      await k.close();
+    }
+  });
+
+  test('a dead stopper\'s vCPU runs again', async () => {
+    const k = await Kernel.create({ cpus: 2, threads: 2, supervisor: false });
+    try {
+      const m = await k.load(wasmPath('alloc_test'));
+      const e = engineOf(k);
+      assert.equal((await k.runOn<number>(0, m, 'stop_cpu', 0)).value, 0);
+      await k.kill(0);
+      assert.equal(e.view.load(e.sched.cpu(0) + ABI.CPU_STOP), 0);
+    } finally {
+      await k.close();
+    }
+  });
+});
+
+describe('checked mode', { timeout: 60_000 }, () => {
+  test('double free and foreign pointers: typed AllocError codes, nothing freed', async () => {
+    const k = await Kernel.create({ cpus: 2, threads: 1, supervisor: false });
+    try {
+      for (const front of FRONTS) {
+        await k.reset();
+        const a = k.allocator({ front, heapBytes: 1 << 20, checked: true });
+        const x = k.coreModule;
+        const p = (await k.runOn<number>(0, x, 'alloc_malloc', a.address, 100)).value;
+        assert.equal((await k.runOn<number>(0, x, 'alloc_free', a.address, p + 4)).value, ABI.ALLOC_ERR_FOREIGN);
+        assert.equal((await k.runOn<number>(0, x, 'alloc_free', a.address, 16)).value, ABI.ALLOC_ERR_FOREIGN);
+        assert.equal((await k.runOn<number>(0, x, 'alloc_free', a.address, p)).value, 0);
+        assert.equal((await k.runOn<number>(0, x, 'alloc_free', a.address, p)).value, ABI.ALLOC_ERR_DOUBLE_FREE);
+        const err = a.threadError(0);
+        assert.ok(err instanceof AllocError && err.kind === 'double-free' && err.ptr === p && err.code === 'ERR_ALLOC', String(err));
+        const back = reviveError(serializeError(err));
+        assert.ok(back instanceof AllocError && back.kind === 'double-free' && back.ptr === p);
+        a.drainIdle();
+        a.checkAllFree();
+      }
+    } finally {
+      await k.close();
+    }
+  });
+});
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(8, 16, 24, 48, 100, 128, 200, 640, 1000, 4096, 5000, 20000).map((size) => ({ op: 'malloc' as const, size })) },
+  { weight: 6, arbitrary: fc.nat().map((i) => ({ op: 'free' as const, i })) },
+  { weight: 2, arbitrary: fc.record({ size: fc.constantFrom(8, 64, 512, 4096), n: fc.integer({ min: 1, max: 140 }) }).map((r) => ({ op: 'batch' as const, ...r })) },
+  { weight: 1, arbitrary: fc.constant({ op: 'freeAll' as const }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'drain' as const, cpu })) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'switch' as const, cpu })) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'stop' as const, cpu })) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'start' as const, cpu })) },
+  { weight: 1, arbitrary: fc.constant({ op: 'doubleFree' as const }) },
+  { weight: 1, arbitrary: fc.record({ i: fc.nat(), delta: fc.integer({ min: 0, max: 2 }) }).map((r) => ({ op: 'foreign' as const, ...r })) },
+);
+
+describe('instruction-stream fuzz (single thread, 4 vCPUs)', { timeout: 300_000 }, () => {
+  for (const front of FRONTS) {
+    test(`${front}: no sequence of instructions breaks the invariants`, async () => {
+      const k = await Kernel.create({ cpus: 4, threads: 1, supervisor: false });
+      try {
+        const m = await k.load(wasmPath('alloc_test'));
+        await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 120 }), async (ops) => {
+          await k.reset();
+          const a = k.allocator({ front, heapBytes: 2 << 20, checked: true, classBytes: 1024 });
+          await k.runScript(0, FUZZ, 'fuzz', a.address, m.id, 4, front === 'mmcid', ops);
+          for (let c = 0; c < 4; c++) assert.equal(engineOf(k).view.load(engineOf(k).sched.cpu(c) + ABI.CPU_STOP), 0);
+          a.drainIdle();
+          a.checkAllFree();
+        }), { numRuns: 40, seed: 11 });
+      } finally {
+        await k.close();
+      }
+    });
+  }
+});
