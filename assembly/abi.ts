@@ -375,7 +375,7 @@ export const ALLOC_PAGE_SHIFT: i32 = 12;
 export const ALLOC_SPAN_OBJECTS: i32 = 8;
 /** Slots per (cache, class): the hard bound; the capacity in force is ALLOC_CLASS_BYTES / size clamped. */
 export const ALLOC_SLOT_MAX: i32 = 128;
-export const ALLOC_SLOT_MIN: i32 = 4;
+export const ALLOC_SLOT_MIN: i32 = 8;
 /** Objects moved per central transfer at most (the staging buffer's entries). */
 export const ALLOC_BATCH_MAX: i32 = 64;
 

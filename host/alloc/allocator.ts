@@ -15,7 +15,7 @@ export interface AllocatorOptions {
   heapBytes?: number;
   /** Checked mode: every free is validated (double free, foreign pointer) against a bitmap. Default false. */
   checked?: boolean;
-  /** Cache capacity per (cache, size class), bytes; clamped to [ALLOC_SLOT_MIN, ALLOC_SLOT_MAX] objects. Default 4096. */
+  /** Cache capacity per (cache, size class), bytes; clamped to [ALLOC_SLOT_MIN, ALLOC_SLOT_MAX] objects. Default 16 KiB. */
   classBytes?: number;
 }
 
@@ -126,7 +126,7 @@ export function layoutAllocator(e: Engine, o: AllocatorOptions): Allocator {
   if (v.load(abi.HEADER_ADDR + abi.HDR_ALLOC) !== 0) throw new UsageError('allocator: this kernel already has one (reset or resetAllocations first)');
   const heapBytes = Math.ceil((o.heapBytes ?? 8 << 20) / abi.ALLOC_PAGE) * abi.ALLOC_PAGE;
   if (!Number.isInteger(heapBytes) || heapBytes < abi.ALLOC_PAGE * 16) throw new UsageError(`allocator: heapBytes must be >= ${abi.ALLOC_PAGE * 16}`);
-  const classBytes = o.classBytes ?? 4096;
+  const classBytes = o.classBytes ?? 16384;
   if (!Number.isInteger(classBytes) || classBytes < 8) throw new UsageError('allocator: classBytes must be an integer >= 8');
   const npages = heapBytes / abi.ALLOC_PAGE;
   const a = e.alloc(abi.ALLOC_CTRL_SIZE, abi.LINE);
