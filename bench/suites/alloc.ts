@@ -17,7 +17,7 @@ import type { Impl, Metric, Runner, Suite } from '../suite.js';
 
 const WORKLOADS: Workload[] = ['larson', 'threadtest', 'xmalloc'];
 /** The wide machine: MAX_CPUS is 32 (the mm_cid bitmap is one word), so 32 vCPUs stand in for 64. */
-const WIDE = { vcpus: 32, threads: 4, migrateHz: 5000 };
+const WIDE = { vcpus: 32, threads: 4, migrateHz: 200, rounds: 24 };
 
 const kindOf = (f: Front) => (f === 'vcpu' || f === 'mmcid' ? 'rseq' : f === 'thread' ? 'plain' : 'lock') as Impl['kind'];
 const WHAT: Record<Front, string> = {
@@ -58,7 +58,9 @@ async function sampleOnce(k: Kernel, m: Awaited<ReturnType<Kernel['load']>>, f: 
   await k.reset();
   const al = k.allocator({ front: f, heapBytes: 8 << 20, checked: false });
   const res = k.alloc((c.threads + 1) * 16, 16);
-  const plan = planWorkload(k, al, c.workload, c.threads, reps, seed, (s) => res + 16 * s, 0);
+  const wide = c.vcpus === WIDE.vcpus;
+  const rounds = wide ? WIDE.rounds : 1;
+  const plan = planWorkload(k, al, c.workload, c.threads, Math.ceil(reps / rounds), seed, (s) => res + 16 * s, 0);
   const before = k.stats().aborts;
   let done = false;
   const seen: number[] = [];
@@ -68,7 +70,22 @@ async function sampleOnce(k: Kernel, m: Awaited<ReturnType<Kernel['load']>>, f: 
       await new Promise((r) => setTimeout(r, 2));
     }
   })();
-  const results = await k.run<number>(m, plan.fn, plan.args);
+  // The wide machine: each round, every thread wakes on a random vCPU (its placement preference,
+  // T_LAST_CPU, as a wide machine's scheduler places a woken thread on some idle CPU) and runs its
+  // share of the steps; caches carry over between rounds.
+  const e = engineOf(k);
+  let rnd = (Math.imul(seed, 0x9e3779b1) | 1) >>> 0;
+  const next = () => { rnd ^= rnd << 13; rnd >>>= 0; rnd ^= rnd >>> 17; rnd ^= rnd << 5; rnd >>>= 0; return rnd; };
+  const results: { thread: number; value: number; ms: number }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (wide) {
+      for (let t = 0; t < c.threads; t++) {
+        e.view.store(e.sched.thread(t) + e.abi.T_LAST_CPU, next() % c.vcpus);
+      }
+    }
+    const rs = await k.run<number>(m, plan.fn, plan.args);
+    rs.forEach((r, i) => { if (round === 0) results.push({ ...r }); else { results[i].value = r.value < 0 || results[i].value < 0 ? Math.min(r.value, results[i].value) : results[i].value + r.value; results[i].ms += r.ms; } });
+  }
   done = true;
   await sampler;
   seen.push(al.cacheBytes());
@@ -91,12 +108,12 @@ const runner: Runner = {
     const quick = o.sampleMs < 100;
     const rounds = Math.max(1, Math.min(3, o.repeat));
     const out: Result[] = [];
-    note(`wide machine: ${WIDE.vcpus} vCPUs (64 is above MAX_CPUS = 32), ${WIDE.threads} threads, supervisor migrations ${WIDE.migrateHz}/s per vCPU`);
+    note(`wide machine: ${WIDE.vcpus} vCPUs (64 is above MAX_CPUS = 32), ${WIDE.threads} threads, supervisor migrations ${WIDE.migrateHz}/s per vCPU, ${WIDE.rounds} rounds per sample each waking every thread on a random vCPU (caches carry over)`);
     note(`workloads fill every object and check the pattern at free (alloc-test's); rounds per row: ${rounds}, median reported`);
     for (const c of configs(quick)) {
       const k = await Kernel.create({ cpus: c.vcpus, threads: c.threads, seed: o.seed, supervisor: { sliceMs: o.sliceMs, migrateHz: c.migrateHz } });
       try {
-        const m = await k.load(wasmPath('alloc_test'), 'alloc_test');
+        const m = await k.load(wasmPath('alloc_bench'), 'alloc_bench');
         for (const f of c.fronts) {
           progress.step(`alloc ${c.workload}/${f} x${c.threads} on ${c.vcpus} vCPUs`, 1);
           // Calibrate the per-thread repetitions to the sample time, then measure.
@@ -156,11 +173,12 @@ const targets: TargetDef[] = [
     },
   },
   {
-    id: 'alloc-wide-mmcid', text: `alloc: wide machine (${WIDE.vcpus} vCPUs, ${WIDE.threads} threads, migrations) mm_cid footprint <= 1/8 of cpu_id`, target: 0.125, bound: 'max', unit: 'x',
+    id: 'alloc-wide-mmcid', text: `alloc: wide machine (${WIDE.vcpus} vCPUs, ${WIDE.threads} threads, wake-ups on random vCPUs) mm_cid footprint <= 1/8 of cpu_id (peak cache bytes)`, target: 0.125, bound: 'max', unit: 'x',
     eval(all) {
       const a = at(all, 'larson', 'mmcid', WIDE.threads, WIDE.vcpus), b = at(all, 'larson', 'vcpu', WIDE.threads, WIDE.vcpus);
       if (!a || !b) return 'needs the alloc suite';
-      return { measured: num(a, 'cacheBytesMean')! / num(b, 'cacheBytesMean')!, detail: `${bytes(num(a, 'cacheBytesMean')!)} vs ${bytes(num(b, 'cacheBytesMean')!)} (mean cache bytes)` };
+      const [pa, pb, ma, mb] = [num(a, 'cacheBytesPeak')!, num(b, 'cacheBytesPeak')!, num(a, 'cacheBytesMean')!, num(b, 'cacheBytesMean')!];
+      return { measured: pa / pb, detail: `peak ${bytes(pa)} vs ${bytes(pb)}; mean ${bytes(ma)} vs ${bytes(mb)} (${(ma / mb).toFixed(2)}x)` };
     },
   },
 ];
