@@ -434,3 +434,18 @@ export const ALLOC_OK: i32 = 0;
 export const ALLOC_ERR_FOREIGN: i32 = -2;     // not an object of this heap (or not its start)
 export const ALLOC_ERR_DOUBLE_FREE: i32 = -3; // freed while not handed out
 export const ALLOC_ERR_DUPLICATE: i32 = -4;   // handed out while already handed out (allocator bug)
+
+// Per-vCPU memory pool (assembly/alloc/mempool.ts, librseq's rseq_mempool): fixed-size items, each
+// present once per vCPU, vCPU c's copy of an item at item + c * stride. One allocation or free acts
+// on every vCPU at once. The ranges (stride x vCPUs) and this control block come from the kernel's
+// allocator; free items are linked through their vCPU-0 copy. All fields under MP_LOCK.
+export const MP_LOCK: i32 = 0;       // i32 spinlock
+export const MP_ITEM: i32 = 4;       // i32 item bytes (a power of two, >= 8, <= stride)
+export const MP_STRIDE: i32 = 8;     // i32 bytes per vCPU (a power of two, >= ALLOC_PAGE)
+export const MP_NCPUS: i32 = 12;     // i32 vCPUs with a range
+export const MP_BASE: i32 = 16;      // usize vCPU 0's range
+export const MP_CAP: i32 = 20;       // i32 items per range (stride / item)
+export const MP_FREE: i32 = 24;      // usize first free item (vCPU 0's copy), 0 none
+export const MP_NEXT: i32 = 28;      // i32 items ever handed out: bytes touched per vCPU = NEXT * ITEM
+export const MP_LIVE: i32 = 32;      // i32 items handed out now
+export const MP_SIZE: i32 = 64;

@@ -130,3 +130,40 @@ describe('instruction-stream fuzz (single thread, 4 vCPUs)', { timeout: 300_000 
     });
   }
 });
+
+describe('per-vCPU memory pool (librseq mempool)', { timeout: 120_000 }, () => {
+  for (const [front, mode] of [['vcpu', 0], ['mmcid', 1]] as const) {
+    test(`${front}: items on every vCPU at once, rseq adds on each thread's copy, exact sums, destroy returns the range`, async () => {
+      const threads = 12, n = 8, reps = 1500;
+      const k = await Kernel.create({ cpus: 2, threads, supervisor: { preemptHz: 300, migrateHz: 300 } });
+      try {
+        const m = await k.load(wasmPath('alloc_test'));
+        await k.inject({ loops: { 7: -1 }, modulo: 5, yield: true });
+        const a = k.allocator({ front, heapBytes: 2 << 20, checked: true });
+        const core = k.coreModule;
+        const pool = (await k.runOn<number>(0, core, 'rseq_mempool_create', a.address, 8, 4096)).value;
+        assert.ok(pool > 0);
+        const tab = k.alloc(threads * n * 4, 128);
+        const res = await k.run<number>(m, 'mempool_adds', (s) => [pool, tab + s * n * 4, n, reps, mode]);
+        const x = k.host(m) as unknown as { mempool_sum(pool: number, p: number): bigint };
+        const v = engineOf(k).view;
+        let left = 0n;
+        const items: number[] = [];
+        for (let i = 0; i < threads * n; i++) { const p = v.load(tab + 4 * i) >>> 0; if (p) { items.push(p); left += x.mempool_sum(pool, p); } }
+        assert.equal(left, BigInt(res.reduce((s, r) => s + r.value, 0)), 'per-vCPU sums lost or duplicated');
+        assert.equal(new Set(items).size, items.length, 'an item is held twice');
+        const touched = (await k.runOn<number>(0, core, 'rseq_mempool_touched', pool)).value;
+        assert.ok(touched > 0 && touched <= 4096, `touched ${touched}`);
+        assert.equal((await k.runOn<number>(0, core, 'rseq_mempool_destroy', a.address, pool)).value, -16, 'destroy with live items');
+        assert.equal((await k.runOn<number>(0, core, 'rseq_mempool_percpu_free', pool, items[0] + 4)).value, ABI.ALLOC_ERR_FOREIGN);
+        for (const p of items) assert.equal((await k.runOn<number>(0, core, 'rseq_mempool_percpu_free', pool, p)).value, 0);
+        assert.equal((await k.runOn<number>(0, core, 'rseq_mempool_destroy', a.address, pool)).value, 0);
+        await k.inject(undefined);
+        a.drainIdle();
+        a.checkAllFree();
+      } finally {
+        await k.close();
+      }
+    });
+  }
+});

@@ -23,3 +23,4 @@ export function rseq_free(ptr: usize): i32 {
   const a = rseq_allocator();
   return a == 0 ? ALLOC_ERR_FOREIGN : alloc_free(a, ptr);
 }
+export * from "./mempool";

@@ -10,7 +10,9 @@
 import { ALLOC_OK, CSID_LOAD_CBNE_STORE, HDR_NR_CPUS, HEADER_ADDR } from "../abi";
 import { alloc_drain_slab, alloc_free, alloc_malloc } from "../alloc/front";
 import { alloc_lock, alloc_unlock } from "../alloc/central";
-import { rseq_begin, rseq_desc, rseq_start_cpu, rseq_stop_cpu } from "../rseq";
+import { rseq_begin, rseq_current, rseq_desc, rseq_start_cpu, rseq_stop_cpu } from "../rseq";
+import { rseq_load_add_store } from "../ops";
+import { rseq_mempool_percpu_free, rseq_mempool_percpu_ptr, rseq_mempool_percpu_zmalloc } from "../alloc/mempool";
 
 @external("wasm-rseq@1", "yield_now") declare function yield_now(): void;
 
@@ -243,4 +245,43 @@ export function lock_test(lock: usize, ctr: usize, n: i32): i32 {
     alloc_unlock(lock);
   }
   return n;
+}
+
+/**
+ * Per-vCPU pool use: `reps` times, allocate an item of `pool` (zeroed on every vCPU), add 1 to its
+ * copy on this thread's vCPU with an rseq add (retried on abort), and keep it in `tab` (n slots,
+ * replacing and freeing the oldest). Returns the adds done; the host sums every item over vCPUs.
+ * Items left in `tab` are the host's to sum and free.
+ */
+export function mempool_adds(pool: usize, tab: usize, n: i32, reps: i32, mode: i32): i32 {
+  for (let i = 0; i < n; i++) store<usize>(tab + (<usize>i << 2), 0);
+  let adds = 0;
+  for (let r = 0; r < reps; r++) {
+    sched_point(r);
+    const slot = tab + (<usize>(r % n) << 2);
+    let p = load<usize>(slot);
+    if (p == 0 || (r & 7) == 0) {
+      if (p != 0) {
+        // Freeing an item loses its per-vCPU sums: hand them to the host's tally first.
+        adds -= <i32>mempool_sum(pool, p);
+        if (rseq_mempool_percpu_free(pool, p) != ALLOC_OK) return ERR_PATTERN;
+      }
+      p = rseq_mempool_percpu_zmalloc(pool);
+      if (p == 0) return ERR_NOMEM;
+      store<usize>(slot, p);
+    }
+    while (true) {
+      const cpu = rseq_current(mode);
+      if (rseq_load_add_store<i64>(mode, rseq_mempool_percpu_ptr(pool, p, cpu), 1, cpu) == 0) break;
+    }
+    adds++;
+  }
+  return adds;
+}
+
+/** Sum of item `p` over every vCPU (plain reads). */
+export function mempool_sum(pool: usize, p: usize): i64 {
+  let s: i64 = 0;
+  for (let c = 0; c < load<i32>(HEADER_ADDR + HDR_NR_CPUS); c++) s += atomic.load<i64>(rseq_mempool_percpu_ptr(pool, p, c));
+  return s;
 }
