@@ -170,3 +170,19 @@ describe('per-vCPU memory pool (librseq mempool)', { timeout: 120_000 }, () => {
     });
   }
 });
+
+test('a user module allocates with rseq_malloc / rseq_free on the kernel\'s allocator', { timeout: 120_000 }, async () => {
+  const { compileUserFixture } = await import('./fixtures/asc.js');
+  const bytes = await compileUserFixture('malloc.ts');
+  const k = await Kernel.create({ cpus: 2, threads: 6, supervisor: { preemptHz: 1000, migrateHz: 1000 } });
+  try {
+    const m = await k.load(bytes, 'malloc');
+    const a = k.allocator({ front: 'vcpu', heapBytes: 2 << 20, checked: true });
+    const res = await k.run<number>(m, 'churn', () => [300, 50, 3000]);
+    assert.ok(res.every((r) => r.value === 300), res.map((r) => r.value).join());
+    a.drainIdle();
+    a.checkAllFree();
+  } finally {
+    await k.close();
+  }
+});
