@@ -107,8 +107,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'freeAll' as const }) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'drain' as const, cpu })) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'switch' as const, cpu })) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'stop' as const, cpu })) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'start' as const, cpu })) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'stop' as const, cpu })) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }).map((cpu) => ({ op: 'start' as const, cpu })) },
   { weight: 1, arbitrary: fc.constant({ op: 'doubleFree' as const }) },
   { weight: 1, arbitrary: fc.record({ i: fc.nat(), delta: fc.integer({ min: 0, max: 2 }) }).map((r) => ({ op: 'foreign' as const, ...r })) },
 );
@@ -126,7 +126,7 @@ describe('instruction-stream fuzz (single thread, 4 vCPUs)', { timeout: 300_000 
           for (let c = 0; c < 4; c++) assert.equal(engineOf(k).view.load(engineOf(k).sched.cpu(c) + ABI.CPU_STOP), 0);
           a.drainIdle();
           a.checkAllFree();
-        }), { numRuns: 40, seed: 11 });
+        }), { numRuns: 60, seed: 11 });
       } finally {
         await k.close();
       }
