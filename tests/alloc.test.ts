@@ -126,6 +126,8 @@ describe('instruction-stream fuzz (single thread, 4 vCPUs)', { timeout: 300_000 
           for (let c = 0; c < 4; c++) assert.equal(engineOf(k).view.load(engineOf(k).sched.cpu(c) + ABI.CPU_STOP), 0);
           a.drainIdle();
           a.checkAllFree();
+          a.releaseIdle();
+          assert.equal(a.stats().heapUsed, 0, 'spans left in the page heap after every object was freed');
         }), { numRuns: 60, seed: 11 });
       } finally {
         await k.close();

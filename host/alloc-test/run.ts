@@ -150,7 +150,10 @@ export function describeFailure(k: Kernel, al: Allocator, resAddr: number, slot:
   return new AllocConsistencyError(`thread ${slot}: ${ERRORS[code] ?? `error ${code}`} (0x${ptr.toString(16)}, ${aux})`);
 }
 
-/** Drain, check every thread's recorded error and the exact all-free invariant. Throws. */
+/**
+ * Drain, check every thread's recorded error and the exact all-free invariant, then return every
+ * span to the page heap and check it is empty. Throws.
+ */
 export function checkAfter(al: Allocator, slots: number): void {
   for (let t = 0; t < slots; t++) {
     const e = al.threadError(t);
@@ -158,6 +161,11 @@ export function checkAfter(al: Allocator, slots: number): void {
   }
   al.drainIdle();
   al.checkAllFree();
+  al.releaseIdle();
+  const s = al.stats();
+  if (s.heapUsed !== 0 || s.centralFree.some((n) => n !== 0)) {
+    throw new AllocError('lost', 0, undefined, `after releasing free spans ${s.heapUsed} bytes are still in spans (${s.centralFree.reduce((a, b) => a + b, 0)} objects on central lists)`);
+  }
 }
 
 export async function runAllocTest(o: AllocTestOptions, log: (line: string) => void = () => {}): Promise<AllocTestResult> {
@@ -197,7 +205,7 @@ export async function runAllocTest(o: AllocTestOptions, log: (line: string) => v
     }
     const hw = al.stats().heapHighWater;
     checkAfter(al, engineOf(kernel).plan.threads);
-    return { ...end(true, `${name}: OK (${ops} operations, heap high water ${hw} B, all objects free after draining)`, al), heapHighWater: hw };
+    return { ...end(true, `${name}: OK (${ops} operations, heap high water ${hw} B, all objects free after draining, every span back in the page heap)`, al), heapHighWater: hw };
   } catch (e) {
     if (!(e instanceof AllocError) && !(e instanceof AllocConsistencyError)) throw e;
     return end(false, `${name}: ${e.name}: ${e.message}`, al);

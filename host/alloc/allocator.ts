@@ -102,6 +102,58 @@ export class Allocator {
     if (large !== 0) throw new AllocError('lost', 0, undefined, `${large} large allocations still live`);
   }
 
+  /**
+   * Return every small span whose objects are all free to the page heap (only while no thread
+   * runs; after drainIdle). Returns the pages released. After a run that freed everything, the page
+   * heap is then empty again: `stats().heapUsed === 0`.
+   */
+  releaseIdle(): number {
+    const { abi, e: { view: v } } = this;
+    const central = this.word(abi.ALLOC_CENTRAL);
+    const pagesBase = this.word(abi.ALLOC_PAGES_BASE) >>> 0;
+    const map = this.word(abi.ALLOC_PAGEMAP), spanlen = this.word(abi.ALLOC_SPANLEN), bits = this.word(abi.ALLOC_PAGEBITS);
+    let released = 0;
+    for (let cls = 0; cls < abi.ALLOC_NCLASS; cls++) {
+      const cl = central + cls * abi.CL_SIZE;
+      const size = this.x.alloc_class_size(cls);
+      const perSpan = new Map<number, number>();
+      const objs: number[] = [];
+      for (let p = v.load(cl + abi.CL_HEAD) >>> 0; p !== 0 && objs.length <= v.load(cl + abi.CL_CARVED); p = v.load(p) >>> 0) {
+        objs.push(p);
+        const first = v.load(map + 4 * ((p - pagesBase) >>> abi.ALLOC_PAGE_SHIFT)) >>> 8;
+        perSpan.set(first, (perSpan.get(first) ?? 0) + 1);
+      }
+      const full = new Set<number>();
+      for (const [first, n] of perSpan) {
+        const pages = v.load(spanlen + 4 * first);
+        if (n === Math.floor((pages * abi.ALLOC_PAGE) / size)) full.add(first);
+      }
+      if (full.size === 0) continue;
+      let head = 0, count = 0;
+      for (let i = objs.length - 1; i >= 0; i--) {
+        const p = objs[i];
+        if (full.has(v.load(map + 4 * ((p - pagesBase) >>> abi.ALLOC_PAGE_SHIFT)) >>> 8)) continue;
+        v.store(p, head);
+        head = p;
+        count++;
+      }
+      v.store(cl + abi.CL_HEAD, head);
+      v.store(cl + abi.CL_CARVED, v.load(cl + abi.CL_CARVED) - (v.load(cl + abi.CL_COUNT) - count));
+      v.store(cl + abi.CL_COUNT, count);
+      for (const first of full) {
+        const pages = v.load(spanlen + 4 * first);
+        for (let pg = first; pg < first + pages; pg++) {
+          v.store(map + 4 * pg, abi.PAGE_FREE);
+          Atomics.and(v.i32, (bits + 4 * (pg >> 5)) >> 2, ~(1 << (pg & 31)));
+        }
+        v.store(cl + abi.CL_SPANS, v.load(cl + abi.CL_SPANS) - 1);
+        v.store(this.address + abi.ALLOC_USED, this.word(abi.ALLOC_USED) - pages);
+        released += pages;
+      }
+    }
+    return released;
+  }
+
   /** The error a thread's checked mode recorded (TB_ERROR of slot t), or undefined. */
   threadError(t: number): AllocError | undefined {
     const { abi } = this;
