@@ -414,3 +414,107 @@ export const CHK_EV_OP: i32 = 7;
 export const CHK_EV_OP_END: i32 = 8;
 export const CHK_EV_TAKE: i32 = 9;
 export const CHK_EV_RELEASE: i32 = 10;
+
+// Allocator (assembly/alloc/, host/alloc/): a size-class allocator over a region the host carves
+// from the heap (kernel.allocator), with four interchangeable front ends on one back end.
+//
+// Stopping a vCPU (tcmalloc's StopCpu + FenceCpu; host imports wasm-rseq@1.stop_cpu / start_cpu):
+// a word in the per-vCPU record (line 0), the stopper's thread slot + 1, 0 = running. Written under
+// SCHED_LOCK by the stopper; while it is set the scheduler assigns the vCPU to nobody, and its owner
+// releases it at its next checkpoint (the stopper's request forces one). stop_cpu returns once the
+// vCPU is owned by nobody: no section on it can commit until start_cpu.
+export const CPU_STOP: i32 = 24;
+/** Header word: address of the allocator's control block (0: no allocator laid out). */
+export const HDR_ALLOC: i32 = 116;
+
+/** Front ends (ALLOC_FRONT). */
+export const FRONT_VCPU: i32 = 0;     // per-vCPU slabs indexed by cpu_id (rseq sections)
+export const FRONT_MMCID: i32 = 1;    // the same slabs indexed by mm_cid
+export const FRONT_THREAD: i32 = 2;   // per-thread caches in the thread's own block (plain)
+export const FRONT_CENTRAL: i32 = 3;  // none: every operation on the central lists
+
+// Size classes (computed, no tables): class 0 = 8 bytes; classes 1..8 = 16..128 by 16; then four
+// classes per power of two up to ALLOC_MAX_SMALL: (2^k, 2^(k+1)] in steps of 2^(k-2). Larger
+// requests are whole pages straight from the page heap.
+export const ALLOC_NCLASS: i32 = 29;
+export const ALLOC_MAX_SMALL: i32 = 4096;
+export const ALLOC_PAGE: i32 = 4096;
+export const ALLOC_PAGE_SHIFT: i32 = 12;
+/** A small span holds at least this many objects (span pages = ceil(size * N / PAGE)). */
+export const ALLOC_SPAN_OBJECTS: i32 = 8;
+/** Slots per (cache, class): the hard bound; the capacity in force is ALLOC_CLASS_BYTES / size clamped. */
+export const ALLOC_SLOT_MAX: i32 = 128;
+export const ALLOC_SLOT_MIN: i32 = 8;
+/** Objects moved per central transfer at most (the staging buffer's entries). */
+export const ALLOC_BATCH_MAX: i32 = 64;
+
+// Control block, at the region's start (one line of parameters, then hot words on own lines):
+export const ALLOC_FRONT: i32 = 0;        // i32 FRONT_*
+export const ALLOC_CHECKED: i32 = 4;      // i32 1: double-free / foreign-pointer checks (bitmap)
+export const ALLOC_PAGES_BASE: i32 = 8;   // usize first page (ALLOC_PAGE-aligned)
+export const ALLOC_NPAGES: i32 = 12;      // i32 pages
+export const ALLOC_PAGEMAP: i32 = 16;     // usize u32 per page: kind | span first page << 8
+export const ALLOC_SPANLEN: i32 = 20;     // usize u32 per page: pages of the span starting there
+export const ALLOC_LIVEBITS: i32 = 24;    // usize checked mode: 1 bit per 8 heap bytes, set while handed out
+export const ALLOC_SLABS: i32 = 28;       // usize slab 0 (per-vCPU / per-mm_cid caches)
+export const ALLOC_NSLABS: i32 = 32;      // i32 slabs (= vCPUs)
+export const ALLOC_TBLOCKS: i32 = 36;     // usize thread slot 0's block (staging + per-thread cache)
+export const ALLOC_NTBLOCKS: i32 = 40;    // i32 thread slots with a block
+export const ALLOC_CENTRAL: i32 = 44;     // usize central list of class 0 (one line per class)
+export const ALLOC_CLASS_BYTES: i32 = 48; // i32 cache capacity per (cache, class) in bytes
+export const ALLOC_PAGEBITS: i32 = 52;    // usize page heap: 1 bit per page, set while in a span
+export const ALLOC_PAGE_LOCK: i32 = 128;  // i32 spinlock of the page heap (own line)
+export const ALLOC_HW: i32 = 132;         // i32 high-water mark, pages (under the page lock)
+export const ALLOC_USED: i32 = 136;       // i32 pages in spans now (under the page lock)
+export const ALLOC_LARGE: i32 = 140;      // i32 large spans live (under the page lock)
+export const ALLOC_CTRL_SIZE: i32 = 256;
+
+// Page map entry: bits 0..7 kind, bits 8..31 the span's first page.
+export const PAGE_FREE: i32 = 0;          // kind 0: not in a span; 1..NCLASS: small span of class kind-1
+export const PAGE_LARGE: i32 = 255;       // a large allocation's span
+
+// Central free list of a class, one line each: objects linked through their first word.
+export const CL_LOCK: i32 = 0;            // i32 spinlock: 0 free, 1 held
+export const CL_HEAD: i32 = 4;            // usize first free object, 0 = empty
+export const CL_COUNT: i32 = 8;           // i32 objects on the list
+export const CL_CARVED: i32 = 12;         // i32 objects ever carved from spans (all owned by someone)
+export const CL_SPANS: i32 = 16;          // i32 spans carved
+export const CL_SIZE: i32 = 128;
+
+// Cache (a slab of the per-vCPU / per-mm_cid front end, or a thread's cache), CACHE_SIZE bytes:
+//   0 .. 4*NCLASS      i32 count per class: entries in use, the committing store of push and pop
+//   CACHE_SLOTS ..     per class ALLOC_SLOT_MAX usize slots; [0, count) hold free objects
+// Push: rseq_load_cbne_store_store (speculative slot store, commit count + 1); pop:
+// rseq_load_cbne_load_cbne_store (count and the slot read unchanged, commit count - 1); batches:
+// rseq_load_cbne_memcpy_store (copy in or out, commit the count).
+export const CACHE_COUNTS: i32 = 0;
+export const CACHE_SLOTS: i32 = 128;
+export const CACHE_CLASS_BYTES: i32 = ALLOC_SLOT_MAX * PTR_SIZE;
+export const CACHE_SIZE: i32 = CACHE_SLOTS + ALLOC_NCLASS * CACHE_CLASS_BYTES;
+
+// Thread block: the thread's staging buffer (batches in flight) and its per-thread cache.
+export const TB_STAGING: i32 = 0;         // ALLOC_BATCH_MAX usize
+export const TB_ERROR: i32 = 256;         // i32 last error code (checked mode), u32 pointer at +4
+export const TB_CACHE: i32 = 384;
+export const TB_SIZE: i32 = TB_CACHE + CACHE_SIZE;
+
+/** Results of rseq_free (and error codes of the checked mode). */
+export const ALLOC_OK: i32 = 0;
+export const ALLOC_ERR_FOREIGN: i32 = -2;     // not an object of this heap (or not its start)
+export const ALLOC_ERR_DOUBLE_FREE: i32 = -3; // freed while not handed out
+export const ALLOC_ERR_DUPLICATE: i32 = -4;   // handed out while already handed out (allocator bug)
+
+// Per-vCPU memory pool (assembly/alloc/mempool.ts, librseq's rseq_mempool): fixed-size items, each
+// present once per vCPU, vCPU c's copy of an item at item + c * stride. One allocation or free acts
+// on every vCPU at once. The ranges (stride x vCPUs) and this control block come from the kernel's
+// allocator; free items are linked through their vCPU-0 copy. All fields under MP_LOCK.
+export const MP_LOCK: i32 = 0;       // i32 spinlock
+export const MP_ITEM: i32 = 4;       // i32 item bytes (a power of two, >= 8, <= stride)
+export const MP_STRIDE: i32 = 8;     // i32 bytes per vCPU (a power of two, >= ALLOC_PAGE)
+export const MP_NCPUS: i32 = 12;     // i32 vCPUs with a range
+export const MP_BASE: i32 = 16;      // usize vCPU 0's range
+export const MP_CAP: i32 = 20;       // i32 items per range (stride / item)
+export const MP_FREE: i32 = 24;      // usize first free item (vCPU 0's copy), 0 none
+export const MP_NEXT: i32 = 28;      // i32 items ever handed out: bytes touched per vCPU = NEXT * ITEM
+export const MP_LIVE: i32 = 32;      // i32 items handed out now
+export const MP_SIZE: i32 = 64;

@@ -15,3 +15,12 @@ export function counter_add(base: usize, inc: i64): i32 {
 export function counter_add_mm_cid(base: usize, inc: i64): i32 {
   return percpu_counter_add(PERCPU_MM_CID, base, inc);
 }
+
+// The allocator (assembly/alloc/): one operation per call for JavaScript callers, and the
+// main-thread helpers the host uses between runs (drain, statistics).
+export {
+  alloc_malloc, alloc_free, alloc_flush_thread, alloc_drain_slab, alloc_drain_all, alloc_drain_idle, alloc_cache_bytes,
+  alloc_cache_bytes_of, alloc_classify, alloc_size_class, alloc_class_size, rseq_malloc, rseq_free,
+  rseq_mempool_create, rseq_mempool_destroy, rseq_mempool_percpu_malloc, rseq_mempool_percpu_zmalloc,
+  rseq_mempool_percpu_free, rseq_mempool_touched, rseq_mempool_live,
+} from "./alloc/index";

@@ -167,3 +167,13 @@ function rseq_begin_slow(cs: usize): u32 {
 export function rseq_park(): void {
   if (load<usize>(THREAD, T_SEQP) != 0) rseq_slow(SLOW_PARK);
 }
+
+/**
+ * Stop vCPU `cpu` (tcmalloc's StopCpu + FenceCpu): no thread can begin a section on it, and none
+ * that began before can commit, once this returns 0. The caller (outside any section; it releases
+ * its own vCPU first) may then operate on that vCPU's data with plain loads and stores until
+ * rseq_start_cpu. -22 (EINVAL) no such vCPU, -16 (EBUSY) already stopped by this thread.
+ */
+@external("wasm-rseq@1", "stop_cpu") export declare function rseq_stop_cpu(cpu: i32): i32;
+/** Undo rseq_stop_cpu(cpu): 0, -22 (EINVAL), -1 (EPERM: not stopped by this thread). */
+@external("wasm-rseq@1", "start_cpu") export declare function rseq_start_cpu(cpu: i32): i32;

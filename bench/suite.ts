@@ -7,6 +7,7 @@ import type { engineOf } from '../host/internal.js';
 import type { TargetDef } from './analysis.js';
 import type { MeasureOptions, ProgressSink } from './measure.js';
 import type { Meta, Result } from './result.js';
+import { alloc } from './suites/alloc.js';
 import { anatomy } from './suites/anatomy.js';
 import { buffer } from './suites/buffer.js';
 import { counter } from './suites/counter.js';
@@ -147,5 +148,5 @@ export interface BenchExports {
 }
 
 /** Every suite, in the order they run and are reported. */
-export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, pool];
+export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, pool, alloc];
 export const SUITE_IDS: readonly string[] = SUITES.map((s) => s.id);

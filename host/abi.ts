@@ -31,7 +31,7 @@ function instantiateScratch(core: WebAssembly.Module, memory: WebAssembly.Memory
   const never = () => { throw new ModuleError('the core module called the host while its ABI was being read'); };
   return new WebAssembly.Instance(core, {
     env: { memory, abort: never },
-    'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never },
+    'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never },
   });
 }
 
@@ -76,4 +76,17 @@ export function checkAbi(a: Readonly<Record<keyof Abi, number>>): void {
   must(new Set(lines).size === 3 && a.MPMC_CELL_SIZE === a.MPMC_MASK + 4 && a.MPMC_CELLS >= a.MPMC_CELL_SIZE + 4
     && a.MPMC_CELLS % a.LINE === 0, 'MPMC positions on their own lines, cells after the header');
   must(a.MPMC_PAYLOAD % a.MPMC_CELL_ALIGN === 0, 'MPMC payload aligned in its cell');
+  // Allocator (assembly/alloc/).
+  must(a.CPU_STOP + 4 <= a.CPU_SEQ && ![a.CPU_REQUEST, a.CPU_OWNER, a.CPU_TARGET, a.CPU_NODE, a.CPU_SINCE].includes(a.CPU_STOP),
+    'the stop word is its own field of the vCPU record\'s line 0');
+  must(a.HDR_ALLOC + 4 <= a.HDR_OBJ_TABLE && a.HDR_ALLOC > a.HDR_MEM_SIZE, 'allocator word inside the header');
+  must(a.CACHE_SLOTS >= a.CACHE_COUNTS + 4 * a.ALLOC_NCLASS && a.CACHE_SLOTS % a.LINE === 0 && a.CACHE_SIZE % a.LINE === 0,
+    'cache counts before the slots, whole lines');
+  must(a.TB_ERROR >= a.TB_STAGING + a.ALLOC_BATCH_MAX * a.PTR_SIZE && a.TB_CACHE >= a.TB_ERROR + 8 && a.TB_SIZE === a.TB_CACHE + a.CACHE_SIZE,
+    'thread block: staging, error, cache');
+  must(a.ALLOC_PAGE === 1 << a.ALLOC_PAGE_SHIFT && a.ALLOC_MAX_SMALL <= a.ALLOC_PAGE * a.ALLOC_SPAN_OBJECTS, 'page size and small classes');
+  must(Math.floor(a.ALLOC_PAGE_LOCK / a.LINE) !== 0 && a.ALLOC_LARGE + 4 <= a.ALLOC_CTRL_SIZE, 'page lock on its own line of the control block');
+  must(a.CL_SPANS + 4 <= a.CL_SIZE && a.CL_SIZE % a.LINE === 0, 'central lists one line each');
+  must(a.ALLOC_SLOT_MIN <= a.ALLOC_SLOT_MAX && a.ALLOC_BATCH_MAX >= a.ALLOC_SLOT_MAX / 2, 'a batch holds half a cache');
+  must(a.MP_LIVE + 4 <= a.MP_SIZE, 'mempool control block holds its fields');
 }

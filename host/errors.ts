@@ -36,6 +36,7 @@ export const ErrorCode = {
   REGION_EXHAUSTED: 'ERR_REGION_EXHAUSTED',
   WASM_ABORT: 'ERR_WASM_ABORT',
   WATCHDOG: 'ERR_WATCHDOG',
+  ALLOC: 'ERR_ALLOC',
 } as const;
 export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode] | ErrnoName | ObjectErrorCode;
 
@@ -226,6 +227,8 @@ export interface SerializedError {
   line?: number;
   column?: number;
   seconds?: number;
+  allocKind?: AllocErrorKind;
+  ptr?: number;
 }
 
 /** The own fields of a typed error, as they go into a SerializedError. */
@@ -240,6 +243,11 @@ function fieldsOf(e: Error): Partial<SerializedError> {
     return f;
   }
   if (e instanceof WatchdogError) return { seconds: e.seconds };
+  if (e instanceof AllocError) {
+    const f: Partial<SerializedError> = { allocKind: e.kind, ptr: e.ptr };
+    if (e.thread !== undefined) f.thread = e.thread;
+    return f;
+  }
   return {};
 }
 
@@ -291,6 +299,7 @@ const REVIVERS: Record<string, Reviver> = {
   WatchdogError: (s, f) => WatchdogError.fromFields({ ...f, seconds: num(s.seconds) }),
   PoolClosedError: (s, f) => PoolClosedError.fromFields({ ...f, call: s.call ?? '?' }),
   ObjectError: (s, f) => ObjectError.fromFields({ ...f, code: (s.code ?? 'EINVAL') as ObjectErrorCode }),
+  AllocError: (s, f) => AllocError.fromFields({ ...f, kind: s.allocKind ?? 'corrupt', ptr: num(s.ptr), thread: s.thread }),
 };
 
 /** Built-in error classes revived as themselves (a wasm trap is a WebAssembly.RuntimeError). */
@@ -347,5 +356,25 @@ export class PoolClosedError extends KernelClosedError {
   }
   static override fromFields(f: { call: string } & ErrorFields): PoolClosedError {
     return WasmRseqError.restore(new PoolClosedError(f.call, { cause: f.cause }), f);
+  }
+}
+
+// --- The allocator (host/alloc/, assembly/alloc/) ---------------------------------------------------
+
+/**
+ * What the allocator's checked mode (or an exact check after a run) found: a pointer freed twice,
+ * a pointer that is no object of this heap, an object handed out while already handed out, an
+ * object lost (neither cached nor on a central list after draining), or a corrupted structure.
+ */
+export type AllocErrorKind = 'double-free' | 'foreign-pointer' | 'duplicate' | 'lost' | 'corrupt';
+
+export class AllocError extends WasmRseqError {
+  override name = 'AllocError';
+  readonly code = ErrorCode.ALLOC;
+  constructor(readonly kind: AllocErrorKind, readonly ptr: number, readonly thread?: number, message?: string, options?: { cause?: unknown }) {
+    super(message ?? `${kind} of 0x${(ptr >>> 0).toString(16)}${thread !== undefined ? ` on thread ${thread}` : ''}`, options);
+  }
+  static fromFields(f: { kind: AllocErrorKind; ptr: number; thread?: number } & ErrorFields): AllocError {
+    return WasmRseqError.restore(new AllocError(f.kind, f.ptr, f.thread, undefined, { cause: f.cause }), f);
   }
 }

@@ -4,7 +4,7 @@ export type { SupervisorOptions, InjectionOptions, SchedulingPolicy, PolicySpec 
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
 export {
   Errno, ErrorCode, WasmRseqError, RseqError, RseqFault, UsageError, ModuleError, ThreadDiedError, KernelClosedError, PoolClosedError,
-  RegionExhaustedError, WasmAbortError, ObjectError, WatchdogError, serializeError, reviveError,
+  RegionExhaustedError, WasmAbortError, ObjectError, WatchdogError, AllocError, type AllocErrorKind, serializeError, reviveError,
   type ErrnoName, type ErrorCodeString, type ErrorFields, type SerializedError, type WasmAbortFields, type ObjectErrorCode,
 } from './errors.js';
 export type { Abi } from './abi.js';
@@ -17,3 +17,4 @@ export {
   objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,
   type HistogramBucket, type BlockPoolOptions,
 } from './objects/index.js';
+export { Allocator, FRONTS, type Front, type AllocatorOptions, type AllocatorStats } from './alloc/allocator.js';

@@ -7,6 +7,8 @@ import asc from "assemblyscript/asc";
 const modules = {
   core: "assembly/core.ts",
   param_test: "assembly/selftest/param_test.ts",
+  alloc_test: "assembly/selftest/alloc_test.ts",
+  alloc_bench: "assembly/selftest/alloc_bench.ts",
   bench: "bench/assembly/workloads.ts",
 };
 const GENERATED = "host/generated/abi.ts";

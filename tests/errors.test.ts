@@ -111,7 +111,7 @@ test('BumpRegion: out of space is a RegionExhaustedError, a bad size a UsageErro
 // The preset's memory: imported, shared, 272 pages at least.
 const presetMemory = () => new WebAssembly.Memory({ initial: 272, maximum: 65536, shared: true });
 const never = () => { throw new Error('not called by the fixture'); };
-const rseqStubs = { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never };
+const rseqStubs = { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never };
 
 test('an AssemblyScript abort() arrives as a WasmAbortError with message, file, line, column and thread', { timeout: 120_000 }, async () => {
   const module = new WebAssembly.Module(await compileUserFixture('abort.ts'));

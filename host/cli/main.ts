@@ -6,6 +6,8 @@ import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
 import { checkCommand } from './check.js';
+import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
+import { FRONTS, type Front } from '../alloc/allocator.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
@@ -78,6 +80,56 @@ paramTest.action(async (o: Record<string, unknown>) => {
   }
   if (!r.ok) {
     console.error(`param-test FAILED: ${r.message}`);
+    console.error(`replay: ${r.replay}`);
+    process.exitCode = 1;
+  }
+});
+
+const allocTest = program.command('alloc-test')
+  .description('the allocator under a workload with exact checks (exit 0 consistent, 1 not, 2 usage)')
+  .addOption(new Option('--front <front>', 'front end: per-vCPU (cpu_id), per-mm_cid, per-thread, or central lists only').choices([...FRONTS]).default(ALLOC_DEFAULTS.front))
+  .addOption(new Option('--workload <w>', 'larson (random sizes, objects handed between threads), threadtest (allocate N, free N), xmalloc (producer/consumer)').choices([...WORKLOADS]).default(ALLOC_DEFAULTS.workload))
+  .option('-t <threads>', 'worker threads', int, ALLOC_DEFAULTS.threads)
+  .option('-r <reps>', 'larson: steps per thread; threadtest: objects per thread (rounds of 100); xmalloc: objects produced per thread', int, ALLOC_DEFAULTS.reps)
+  .option('-m <n>', 'with -7/-8/-9 -1: act every n-th pass', int, 0)
+  .option('-y', 'yield at the -m points')
+  .option('-k', 'raise a signal at the -m points')
+  .option('-s <ms>', 'sleep at the -m points', int, 0)
+  .option('-v', 'verbose')
+  .option('--cpus <n>', 'virtual CPUs', int, ALLOC_DEFAULTS.cpus)
+  .option('--seed <n>', 'seed of every injection decision and of the workload', int, ALLOC_DEFAULTS.seed)
+  .option('--preempt-hz <hz>', 'supervisor: injected preemptions per second per vCPU', num)
+  .option('--migrate-hz <hz>', 'supervisor: injected migrations per second per vCPU', num)
+  .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
+  .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
+  .option('--periodic', 'supervisor: inject periodically instead of at random')
+  .option('--drain-every <n>', 'larson, vcpu/mmcid: drain a random vCPU\'s cache (stop_cpu) every n steps (0 never)', int, ALLOC_DEFAULTS.drainEvery)
+  .option('--heap-bytes <n>', 'bytes of pages in the allocator\'s heap', int, ALLOC_DEFAULTS.heapBytes)
+  .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off');
+for (let p = 1; p <= 9; p++) allocTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
+
+allocTest.action(async (o: Record<string, unknown>) => {
+  const loops: Record<number, number> = {};
+  for (let p = 1; p <= 9; p++) if (o[p] !== undefined) loops[p] = o[p] as number;
+  const opts: AllocTestOptions = {
+    front: o.front as Front, workload: o.workload as Workload, threads: o.t as number, reps: o.r as number, cpus: o.cpus as number,
+    loops, modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, seed: o.seed as number,
+    drainEvery: o.drainEvery as number, heapBytes: o.heapBytes as number, checked: !o.unchecked, verbose: !!o.v,
+    supervisor: {
+      preemptHz: o.preemptHz as number | undefined, migrateHz: o.migrateHz as number | undefined,
+      signalHz: o.signalHz as number | undefined, sliceMs: o.sliceMs as number | undefined,
+      policy: o.periodic ? 'periodic' : 'random',
+    },
+  };
+  const log = opts.verbose ? (l: string) => console.log(l) : () => {};
+  const r = await runAllocTest(opts, log);
+  if (opts.verbose || r.ok) console.log(r.message);
+  if (opts.verbose) {
+    const s = r.stats;
+    console.log(`commits=${s.commits} aborts=${s.aborts} migrations=${s.migrations} preemptions=${s.preemptions} fences=${s.fences} in ${r.ms.toFixed(0)} ms`);
+  }
+  if (!r.ok) {
+    console.error(`alloc-test FAILED: ${r.message}`);
     console.error(`replay: ${r.replay}`);
     process.exitCode = 1;
   }

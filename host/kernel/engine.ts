@@ -10,6 +10,7 @@ import {
 import { hostFile, wasmPath } from '../paths.js';
 import { platform, type ThreadPort } from '../platform/index.js';
 import type { ThreadData } from '../thread.js';
+import { layoutAllocator, type Allocator, type AllocatorOptions } from '../alloc/allocator.js';
 import { membarrier } from './membarrier.js';
 import { normalizeOptions, validateSupervisor, type KernelOptions } from './options.js';
 import { createPolicy, type InjectionOptions, type PolicySpec, type SupervisorOptions } from './policy.js';
@@ -122,7 +123,7 @@ export class Engine {
     return WebAssembly.instantiate(module, {
       env: { memory: this.memory, abort: never },
       'wasm-rseq@1': {
-        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, point: (p: number) => p,
+        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never, point: (p: number) => p,
       },
     });
   }
@@ -185,6 +186,14 @@ export class Engine {
     v.store(rec + abi.T_VCPU, -1);
     v.store(rec + abi.T_SEQP, 0);
     v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
+    // vCPUs the dead thread had stopped (stop_cpu) run again.
+    for (let c = 0; c < this.plan.cpus; c++) {
+      const stop = this.sched.cpu(c) + abi.CPU_STOP;
+      if (v.load(stop) !== slot + 1) continue;
+      v.store(stop, 0);
+      this.sched.handOver(c);
+      Atomics.notify(v.i32, stop >> 2);
+    }
   }
 
   private thread(slot: number): ThreadHandle {
@@ -331,7 +340,13 @@ export class Engine {
     return this.pool.alloc(size, align);
   }
 
+  /** Lay out the kernel's allocator on the heap (one per kernel until the allocations are reset). */
+  allocator(o: AllocatorOptions): Allocator {
+    return layoutAllocator(this, o);
+  }
+
   resetAllocations(): void {
+    this.view.store(this.abi.HEADER_ADDR + this.abi.HDR_ALLOC, 0);
     this.view.u8.fill(0, this.plan.poolBase, this.plan.heapBase + this.plan.heapSize);
     this.pool.reset();
     this.heap.reset();

@@ -8,6 +8,7 @@ import type { KernelStats } from './stats.js';
 import { mainObjects, type BlockPool, type BlockPoolOptions, type Counter, type Histogram, type HistogramOptions, type ObjectTable } from '../objects/index.js';
 
 export type { KernelOptions } from './options.js';
+import type { Allocator, AllocatorOptions } from '../alloc/allocator.js';
 export type { CallResult, LoadOptions, ModuleHandle } from './engine.js';
 
 const engines = new WeakMap<Kernel, Engine>();
@@ -102,6 +103,13 @@ export class Kernel {
 
   /** Allocate `size` bytes of the heap region (nodes, buffers, rseq areas). Never freed until reset. */
   alloc(size: number, align = 16): number { return engineOf(this, 'kernel.alloc').alloc(size, align); }
+
+  /**
+   * Lay out the kernel's allocator on the heap: `front` per-vCPU (cpu_id), per-mm_cid, per-thread
+   * or central-only caches over one page heap and central lists, `heapBytes` of pages. Users'
+   * AssemblyScript calls rseq_malloc / rseq_free (wasm-rseq/assembly) on it. One per kernel.
+   */
+  allocator(options: AllocatorOptions): Allocator { return engineOf(this, 'kernel.allocator').allocator(options); }
 
   /** Allocate a per-vCPU object: returns cpu 0's address; cpu c's copy is at + c * poolStride. */
   allocPerCpu(size: number, align = 128): number { return engineOf(this, 'kernel.allocPerCpu').allocPerCpu(size, align); }

@@ -157,7 +157,10 @@ export class Sched {
       const c = (first + k) % n;
       if (c === avoid) continue;
       const o = this.cpu(c) + abi.CPU_OWNER;
-      if (v.load(o) === 0 && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) {
+      if (v.load(o) === 0 && !this.stopped(c) && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) {
+        // A stop_cpu may have marked c between the check and the CAS: its stopper waits for the
+        // owner word to read 0, so give c back before touching it.
+        if (this.stopped(c)) { Atomics.store(v.i32, o >> 2, 0); continue; }
         this.assign(c, t);
         return c;
       }
@@ -171,7 +174,7 @@ export class Sched {
     for (let c = 0; c < this.plan.cpus && v.load(abi.SCHED_WAITERS) > 0; c++) {
       const o = this.cpu(c) + abi.CPU_OWNER;
       // Reserve it (-1) so no lock-free taker gets it between the dequeue and the assignment.
-      if (v.load(o) !== 0 || Atomics.compareExchange(v.i32, o >> 2, 0, -1) !== 0) continue;
+      if (v.load(o) !== 0 || this.stopped(c) || Atomics.compareExchange(v.i32, o >> 2, 0, -1) !== 0) continue;
       const w = this.dequeue(c);
       this.grant(c, w);
     }
@@ -207,7 +210,8 @@ export class Sched {
     const c = v.get(this.thread(t) + abi.T_VCPU);
     if (c < 0) return -1;
     const pending = this.drop(t, c);
-    const w = this.dequeue(c);
+    // A stopped vCPU goes to nobody until start_cpu hands it on (handOver).
+    const w = this.stopped(c) ? -1 : this.dequeue(c);
     if (w >= 0) this.grant(c, w);
     else Atomics.store(v.i32, (this.cpu(c) + abi.CPU_OWNER) >> 2, 0);
     // A fence waits for the sequence word to move on; only a pending request means one may wait.
@@ -222,6 +226,20 @@ export class Sched {
       if (Atomics.compareExchange(this.v.i32, i, s, s + 1) === s) return false;
     }
     return true;
+  }
+
+  /** start_cpu: vCPU c is no longer stopped; if it is free and someone waits, hand it to the queue head. Under the lock. */
+  handOver(c: number): void {
+    const { v, abi } = this;
+    if (v.load(abi.SCHED_WAITERS) === 0) return;
+    const o = this.cpu(c) + abi.CPU_OWNER;
+    if (v.load(o) !== 0 || Atomics.compareExchange(v.i32, o >> 2, 0, -1) !== 0) return;
+    this.grant(c, this.dequeue(c));
+  }
+
+  /** Whether vCPU c is stopped (CPU_STOP, a thread's stop_cpu): the scheduler gives it to nobody. */
+  private stopped(c: number): boolean {
+    return this.v.load(this.cpu(c) + this.abi.CPU_STOP) !== 0;
   }
 
   // --- lock taken inside ------------------------------------------------------------------------
@@ -308,7 +326,7 @@ export class Sched {
     let to = -1;
     for (let c = 0; c < n && to < 0; c++) {
       const o = this.cpu(c) + abi.CPU_OWNER;
-      if (c !== from && v.load(o) === 0 && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) to = c;
+      if (c !== from && v.load(o) === 0 && !this.stopped(c) && Atomics.compareExchange(v.i32, o >> 2, 0, t + 1) === 0) to = c;
     }
     if (to >= 0) {
       this.releaseLocked(t);

@@ -114,6 +114,8 @@ export class ThreadKernel {
       inject: (point: number) => this.inject(point),
       point: (ptr: number, meta: number) => this.point(ptr, meta),
       yield_now: () => this.yieldNow(),
+      stop_cpu: (c: number) => this.stopCpu(c),
+      start_cpu: (c: number) => this.startCpu(c),
     };
   }
 
@@ -164,6 +166,14 @@ export class ThreadKernel {
     } else if (v.load(this.sched.seqAddr(c)) & 1) {
       events = this.handleRequest(c);
     }
+    if (c >= 0 && v.load(this.sched.cpu(this.vcpu) + abi.CPU_STOP) !== 0) {
+      // Our vCPU is stopped (another thread's stop_cpu): leave it; the scheduler gives us a running one.
+      events |= abi.REQ_FENCE;
+      v.store(rec + abi.T_SEQP, 0);
+      this.accountCommits();
+      this.sched.release(this.slot);
+      this.take(this.sched.acquire(this.slot, -1));
+    }
     const seen = events | i32[this.eventsIdx];
     if (reason === abi.SLOW_ABORT) {
       this.countAbort(events || seen);
@@ -172,6 +182,50 @@ export class ThreadKernel {
       i32[this.eventsIdx] = seen;
     }
     this.refresh(this.vcpu);
+    return 0;
+  }
+
+  /**
+   * The import "stop_cpu" (tcmalloc's StopCpu + FenceCpu): stop vCPU c so that no thread can begin a
+   * section on it, and return once none that began before can commit (nobody owns it). The caller
+   * parks first: a stopper holds no vCPU while it waits, so two stoppers never wait on each other.
+   * Stops are exclusive (a second stopper waits). Returns 0, -EINVAL (no vCPU c), -EBUSY (already ours).
+   * Between stop_cpu and start_cpu the caller may operate on c's data with plain loads and stores;
+   * it must not begin a critical section if it stopped every vCPU.
+   */
+  stopCpu(c: number): number {
+    const { v, abi, rec } = this;
+    if (!Number.isInteger(c) || c < 0 || c >= this.plan.cpus) return -22;
+    const stop = this.sched.cpu(c) + abi.CPU_STOP;
+    if (v.load(stop) === this.slot + 1) return -16;
+    this.clearCs();
+    this.park();
+    for (;;) {
+      this.sched.lock();
+      const holder = v.load(stop);
+      if (holder === 0) v.store(stop, this.slot + 1);
+      this.sched.unlock();
+      if (holder === 0) break;
+      Atomics.wait(v.i32, stop >> 2, holder, 5);
+    }
+    Atomics.add(v.i32, (this.sched.cpu(c) + abi.CPU_FENCES) >> 2, 1);
+    this.sched.request(c, abi.REQ_FENCE);
+    const seq = this.sched.seqAddr(c);
+    while (v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== 0) Atomics.wait(v.i32, seq >> 2, v.load(seq), 1);
+    return 0;
+  }
+
+  /** The import "start_cpu": undo this thread's stop_cpu(c). Returns 0, -EINVAL, -EPERM (not stopped by us). */
+  startCpu(c: number): number {
+    const { v, abi } = this;
+    if (!Number.isInteger(c) || c < 0 || c >= this.plan.cpus) return -22;
+    const stop = this.sched.cpu(c) + abi.CPU_STOP;
+    if (v.load(stop) !== this.slot + 1) return -1;
+    this.sched.lock();
+    v.store(stop, 0);
+    this.sched.handOver(c);
+    this.sched.unlock();
+    Atomics.notify(v.i32, stop >> 2);
     return 0;
   }
 
