@@ -30,6 +30,9 @@
  *                   lock (worker.terminate() while kill() holds the lock),
  *                   also inside the lock-free take / release. Without it
  *                   a thread dies only outside sched.ts calls.
+ *   CID_ATOMIC      with DIE_ANYWHERE: no death between the bitmap CAS / and
+ *                   and the T_CID store (as if claiming or freeing a cid and
+ *                   recording it were one step: what a fix must achieve)
  *   REAP_DISPATCH   reapLocked() also calls dispatchLocked() (proposed)
  */
 
@@ -82,6 +85,7 @@ byte yields;
 
 /* ghost */
 bool freeing[NTHR + 1];  /* between freeCid's Atomics.and and T_CID = -1 */
+bool taking[NTHR + 1];   /* between takeCid's successful CAS and the T_CID store */
 bool insched[NTHR + 1];  /* inside a sched.ts call (no death there unless DIE_ANYWHERE) */
 byte phase[NTHR + 1];
 byte cpu0[NTHR + 1];
@@ -131,11 +135,11 @@ inline takeCid(t) {
        assert(k < NCPU)        /* a free mm_cid exists */
      };
      if
-     :: d_step { cidmask == m -> cidmask = m | (1 << k); m = 0 } -> break
+     :: d_step { cidmask == m -> cidmask = m | (1 << k); m = 0; taking[t] = true } -> break
      :: d_step { cidmask != m -> m = 0; k = 0 }
      fi
   od;
-  atomic { tcid[t] = k; k = 0 }
+  atomic { tcid[t] = k; k = 0; taking[t] = false }
 }
 
 /* freeCid(t): Atomics.and(map, ~bit), then T_CID = -1 (and, in drop, T_VCPU = -1) */
@@ -426,7 +430,9 @@ begin:
   }
 #ifndef NOKILL
   unless {
-#ifdef DIE_ANYWHERE
+#if defined(DIE_ANYWHERE) && defined(CID_ATOMIC)
+    d_step { victim == me && lk != me && !taking[me] && !freeing[me] ->
+#elif defined(DIE_ANYWHERE)
     d_step { victim == me && lk != me ->
 #else
     d_step { victim == me && lk != me && !insched[me] ->
