@@ -33,6 +33,8 @@
  *   CID_ATOMIC      with DIE_ANYWHERE: no death between the bitmap CAS / and
  *                   and the T_CID store (as if claiming or freeing a cid and
  *                   recording it were one step: what a fix must achieve)
+ *   CID_TAKE_ATOMIC with DIE_ANYWHERE: only the takeCid window excluded
+ *                   (shows the double free of a death inside freeCid)
  *   REAP_DISPATCH   reapLocked() also calls dispatchLocked() (proposed)
  */
 
@@ -432,6 +434,8 @@ begin:
   unless {
 #if defined(DIE_ANYWHERE) && defined(CID_ATOMIC)
     d_step { victim == me && lk != me && !taking[me] && !freeing[me] ->
+#elif defined(DIE_ANYWHERE) && defined(CID_TAKE_ATOMIC)
+    d_step { victim == me && lk != me && !taking[me] ->
 #elif defined(DIE_ANYWHERE)
     d_step { victim == me && lk != me ->
 #else
