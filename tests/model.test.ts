@@ -1,4 +1,5 @@
-// The SPIN model of the emulated kernel's vCPU ownership / sequence protocol (tests/model/rseq.pml):
+// The SPIN models of the emulated kernel's vCPU ownership / sequence protocol (tests/model/rseq.pml)
+// and of its scheduler as implemented (tests/model/sched.pml):
 // every light case of tests/model/cases.txt is model-checked exhaustively. The correct model must
 // verify (errors: 0, complete search) and each deliberately broken variant must be rejected.
 // Needs `spin` and a C compiler (apt-get install -y spin gcc). Without them the model check is
@@ -96,9 +97,12 @@ function parsePan(out: string): PanResult {
 async function check(c: Case, dir: string): Promise<PanResult> {
   const work = mkdtempSync(join(tmpdir(), `rseq-model-${c.name}-`));
   try {
-    copyFileSync(join(dir, 'rseq.pml'), join(work, 'rseq.pml'));
-    const spin = await run(SPIN, ['-a', ...c.flags, 'rseq.pml'], work, 60_000);
-    assert.equal(spin.code, 0, `spin -a ${c.flags.join(' ')} failed:\n${spin.out}`);
+    // A flag naming a .pml file selects the model (default rseq.pml).
+    const model = c.flags.find((f) => f.endsWith('.pml')) ?? 'rseq.pml';
+    const flags = c.flags.filter((f) => !f.endsWith('.pml'));
+    copyFileSync(join(dir, model), join(work, model));
+    const spin = await run(SPIN, ['-a', ...flags, model], work, 60_000);
+    assert.equal(spin.code, 0, `spin -a ${flags.join(' ')} ${model} failed:\n${spin.out}`);
 
     // -O0: the light cases are small enough that gcc -O2's extra seconds per case outweigh the
     // faster search.

@@ -17,7 +17,8 @@
 # Environment: SPIN (default spin), CC (default gcc), PAN_MEMLIM (MB,
 # default 2048), PAN_OPT (gcc -O level for pan; default -O2, -O0 for the
 # broken variants), KEEP=1 keeps the work directory (pan output, trails:
-# replay one with `spin -t -p -D<same flags> rseq.pml` in <work>/<case>).
+# replay one with `spin -t -p -D<same flags> <model>.pml` in <work>/<case>).
+# A flag ending in .pml (e.g. sched.pml) selects the model file; default rseq.pml.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,8 +53,14 @@ failures=0
 # run_case NAME EXPECT FLAGS...
 run_case() {
   local name=$1 expect=$2; shift 2
-  local dir="$work/$name" cflags opt panflags out
-  mkdir -p "$dir" && cp "$here/rseq.pml" "$dir/"
+  local dir="$work/$name" cflags opt panflags out model=rseq.pml
+  # a flag naming a .pml file selects the model (default rseq.pml)
+  local f args=()
+  for f in "$@"; do
+    case $f in *.pml) model=$f ;; *) args+=("$f") ;; esac
+  done
+  set -- "${args[@]}"
+  mkdir -p "$dir" && cp "$here/$model" "$dir/"
   case $expect in
     np) cflags=(-DNP -DNFAIR=3); panflags=(-l -f) ;;
     *)  cflags=(-DSAFETY);       panflags=() ;;
@@ -62,7 +69,7 @@ run_case() {
   case $expect in assert|endstate) opt=-O0 ;; *) opt=-O2 ;; esac
   [ -n "${PAN_OPT:-}" ] && opt=$PAN_OPT
 
-  if ! (cd "$dir" && "$SPIN" -a "$@" rseq.pml >spin.out 2>&1); then
+  if ! (cd "$dir" && "$SPIN" -a "$@" "$model" >spin.out 2>&1); then
     echo "FAIL  $name: spin -a $* failed:"; sed 's/^/      /' "$dir/spin.out"
     failures=$((failures + 1)); return
   fi
@@ -80,7 +87,7 @@ run_case() {
   depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$out" | tail -1)
   secs=$(sed -n 's/.*elapsed time \([0-9.e+]*\) seconds.*/\1/p' "$out" | tail -1)
   first=$(grep -m1 -E '^pan:1:|acceptance cycle|non-progress cycle' "$out" | cut -c1-160)
-  local figures="states=$states depth=$depth time=${secs}s  [$*]"
+  local figures="states=$states depth=$depth time=${secs}s  [$model $*]"
 
   if [ -z "$errors" ]; then
     echo "FAIL  $name: could not parse pan output:"; tail -20 "$out" | sed 's/^/      /'
