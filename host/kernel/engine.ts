@@ -194,6 +194,9 @@ export class Engine {
       this.sched.handOver(c);
       Atomics.notify(v.i32, stop >> 2);
     }
+    // It may have died between a lock-free release and handing that vCPU to a waiter (it saw the
+    // waiter and was taking the lock): hand every free vCPU to the queue (tests/model lf-die-reap).
+    this.sched.dispatchLocked();
   }
 
   private thread(slot: number): ThreadHandle {
