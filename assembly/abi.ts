@@ -346,3 +346,46 @@ export const BP_SLOTS: i32 = 128;
 export const BPD_LOCK: i32 = 0;            // i32 spinlock word (Atomics.compareExchange)
 export const BPD_TOP: i32 = 4;             // i32 blocks on the central stack (under the lock)
 export const BPD_STATE: i32 = 128;         // i32 per block: 0 free, 1 handed out (Atomics CAS on release)
+
+// ---------------------------------------------------------------------------------------------
+// rseq time-slice extension (Linux 7.0; host/kernel/slice.ts). struct rseq_slice_ctrl sits at
+// RSEQ_SLICE_CTRL (byte 28): `request` (u8, set by user space, cleared by user space or the kernel)
+// and `granted` (u8, set and cleared by the kernel only: a thread that sets it faults).
+//   28        29        30
+//   +---------+---------+------------------+
+//   |request  |granted  |__reserved (u16)  |
+//   +---------+---------+------------------+
+// All of it is written by the thread itself or by its own kernel calls (the emulated kernel runs
+// on the thread): plain byte / word stores, as the kernel's "strictly CPU local" protocol.
+export const RSEQ_SLICE_REQUEST: i32 = 28;
+export const RSEQ_SLICE_GRANTED: i32 = 29;
+/** slice_ctrl.all when the kernel grants: request 0, granted 1. */
+export const RSEQ_SLICE_ALL_GRANTED: i32 = 0x100;
+/** Bits of struct rseq::flags (user read-only): the extension is available / enabled for this thread. */
+export const RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE: i32 = 0x10;
+export const RSEQ_CS_FLAG_SLICE_EXT_ENABLED: i32 = 0x20;
+/** prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET | _GET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0). */
+export const PR_RSEQ_SLICE_EXTENSION: i32 = 79;
+export const PR_RSEQ_SLICE_EXTENSION_GET: i32 = 1;
+export const PR_RSEQ_SLICE_EXTENSION_SET: i32 = 2;
+export const PR_RSEQ_SLICE_EXT_ENABLE: i32 = 1;
+/** debugfs rseq/slice_ext_nsec: default 5 µs (the minimum), at most 50 µs (emulated time). */
+export const SLICE_EXT_NSEC_DEFAULT: i32 = 5000;
+export const SLICE_EXT_NSEC_MIN: i32 = 5000;
+export const SLICE_EXT_NSEC_MAX: i32 = 50000;
+// Per-thread record, after T_ABORT_BY: the kernel's slice state of the thread (written by the
+// thread's own kernel calls; T_SLICE_DEADLINE also read by the supervisor, which enforces it).
+export const T_SLICE: i32 = 320;          // i32 SLICE_* bits
+export const T_SLICE_DEADLINE: i32 = 328; // f64 absolute ms (timeOrigin + now) the active grant ends; 0 none
+export const T_SLICE_GRANTS: i32 = 336;   // u32 s_granted
+export const T_SLICE_YIELDED: i32 = 340;  // u32 s_yielded: rseq_slice_yield inside the grant
+export const T_SLICE_ABORTED: i32 = 344;  // u32 s_aborted: revoked by another syscall
+export const T_SLICE_EXPIRED: i32 = 348;  // u32 s_expired: preempted when the grant ran out
+export const T_SLICE_REVOKED: i32 = 352;  // u32 s_revoked: rescheduled while granted (any cause)
+export const SLICE_ENABLED: i32 = 1;
+export const SLICE_ACTIVE: i32 = 2;
+// Scheduler policy words (after POL_ACTIVE): the extension's length and switch, written by the host
+// at create (and by Kernel.setSliceExtension), read by threads when they grant.
+export const POL_SLICE_EXT_NSEC: i32 = 40;  // i32 emulated ns a grant lasts
+export const POL_SLICE_EXT_OFF: i32 = 44;   // i32 1: disabled ("rseq_slice_ext=off": prctl answers ENOTSUPP)
+export const POL_SLICE_EXT_SCALE: i32 = 48; // f64 real ns per emulated ns (a grant lasts NSEC * SCALE real ns)

@@ -15,3 +15,24 @@ export function counter_add(base: usize, inc: i64): i32 {
 export function counter_add_mm_cid(base: usize, inc: i64): i32 {
   return percpu_counter_add(PERCPU_MM_CID, base, inc);
 }
+
+import { THREAD, rseq_checkpoint, rseq_slice_enable, rseq_slice_release, rseq_slice_request } from "./rseq";
+import { T_SCRATCH } from "./abi";
+export { rseq_slice_enable, rseq_checkpoint };
+
+/**
+ * One round of the kernel's slice_test from wasm: request an extension, spin `spins` iterations
+ * with a checkpoint (the emulated interrupt return) every 64, release. Returns rseq_slice_release's
+ * outcome (0 success, 1 yielded, 2 raced, 3 scheduled).
+ */
+export function slice_round(spins: i32): i32 {
+  rseq_checkpoint();
+  rseq_slice_request();
+  let x: i32 = 0;
+  for (let i = 0; i < spins; i++) {
+    x += i;
+    if ((i & 63) == 0) rseq_checkpoint();
+  }
+  store<i32>(THREAD + T_SCRATCH, x); // keep the loop
+  return rseq_slice_release();
+}
