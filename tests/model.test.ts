@@ -96,9 +96,12 @@ function parsePan(out: string): PanResult {
 async function check(c: Case, dir: string): Promise<PanResult> {
   const work = mkdtempSync(join(tmpdir(), `rseq-model-${c.name}-`));
   try {
-    copyFileSync(join(dir, 'rseq.pml'), join(work, 'rseq.pml'));
-    const spin = await run(SPIN, ['-a', ...c.flags, 'rseq.pml'], work, 60_000);
-    assert.equal(spin.code, 0, `spin -a ${c.flags.join(' ')} failed:\n${spin.out}`);
+    // A flag ending in .pml names the model file (cases.txt): rseq.pml unless the case says otherwise.
+    const model = c.flags.find((f) => f.endsWith('.pml')) ?? 'rseq.pml';
+    const flags = c.flags.filter((f) => !f.endsWith('.pml'));
+    copyFileSync(join(dir, model), join(work, model));
+    const spin = await run(SPIN, ['-a', ...flags, model], work, 60_000);
+    assert.equal(spin.code, 0, `spin -a ${flags.join(' ')} ${model} failed:\n${spin.out}`);
 
     // -O0: the light cases are small enough that gcc -O2's extra seconds per case outweigh the
     // faster search.

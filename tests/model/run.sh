@@ -52,8 +52,12 @@ failures=0
 # run_case NAME EXPECT FLAGS...
 run_case() {
   local name=$1 expect=$2; shift 2
-  local dir="$work/$name" cflags opt panflags out
-  mkdir -p "$dir" && cp "$here/rseq.pml" "$dir/"
+  local dir="$work/$name" cflags opt panflags out model=rseq.pml f
+  # a flag ending in .pml names the model file (cases.txt)
+  local -a rest=()
+  for f in "$@"; do case $f in *.pml) model=$f ;; *) rest+=("$f") ;; esac; done
+  set -- "${rest[@]}"
+  mkdir -p "$dir" && cp "$here/$model" "$dir/"
   case $expect in
     np) cflags=(-DNP -DNFAIR=3); panflags=(-l -f) ;;
     *)  cflags=(-DSAFETY);       panflags=() ;;
@@ -62,7 +66,7 @@ run_case() {
   case $expect in assert|endstate) opt=-O0 ;; *) opt=-O2 ;; esac
   [ -n "${PAN_OPT:-}" ] && opt=$PAN_OPT
 
-  if ! (cd "$dir" && "$SPIN" -a "$@" rseq.pml >spin.out 2>&1); then
+  if ! (cd "$dir" && "$SPIN" -a "$@" "$model" >spin.out 2>&1); then
     echo "FAIL  $name: spin -a $* failed:"; sed 's/^/      /' "$dir/spin.out"
     failures=$((failures + 1)); return
   fi
