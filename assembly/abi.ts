@@ -389,3 +389,49 @@ export const SLICE_ACTIVE: i32 = 2;
 export const POL_SLICE_EXT_NSEC: i32 = 40;  // i32 emulated ns a grant lasts
 export const POL_SLICE_EXT_OFF: i32 = 44;   // i32 1: disabled ("rseq_slice_ext=off": prctl answers ENOTSUPP)
 export const POL_SLICE_EXT_SCALE: i32 = 48; // f64 real ns per emulated ns (a grant lasts NSEC * SCALE real ns)
+
+// ---------------------------------------------------------------------------------------------
+// UMCG (User Managed Concurrency Groups) after Zijlstra's RFC v2 (20 Jan 2022; host/kernel/umcg.ts).
+// struct umcg_task, one per registered thread, anywhere in shared memory, UMCG_TASK_ALIGN-aligned:
+//   0        4         8          12      16            24             32                     40     64
+//   +--------+---------+----------+-------+-------------+--------------+----------------------+------+
+//   |state   |next_tid |server_tid|hole   |blocked_ts   |runnable_ts   |runnable_workers_ptr  |zero  |
+//   +--------+---------+----------+-------+-------------+--------------+----------------------+------+
+// state: r/w by user and kernel (atomics: the kernel's transitions are CAS). next_tid: set by a
+// server before umcg_wait; the kernel ORs in UMCG_TID_RUNNING when it switched to it. server_tid:
+// the worker's server (a server names itself). blocked_ts / runnable_ts: u64 ns, kernel-written.
+// runnable_workers_ptr: a server's list head / a worker's next link (the low 32 bits: wasm32
+// addresses), pushed by the kernel with a CAS, drained by the server with an exchange.
+// tid = thread slot + 1.
+export const UMCG_STATE: i32 = 0;
+export const UMCG_NEXT_TID: i32 = 4;
+export const UMCG_SERVER_TID: i32 = 8;
+export const UMCG_HOLE: i32 = 12;
+export const UMCG_BLOCKED_TS: i32 = 16;
+export const UMCG_RUNNABLE_TS: i32 = 24;
+export const UMCG_RUNNABLE_WORKERS_PTR: i32 = 32;
+export const UMCG_ZERO: i32 = 40;
+export const UMCG_TASK_SIZE: i32 = 64;
+export const UMCG_TASK_ALIGN: i32 = 64;
+export const UMCG_TASK_NONE: i32 = 0;
+export const UMCG_TASK_RUNNING: i32 = 1;
+export const UMCG_TASK_RUNNABLE: i32 = 2;
+export const UMCG_TASK_BLOCKED: i32 = 3;
+export const UMCG_TASK_MASK: i32 = 0xff;
+export const UMCG_TF_PREEMPT: i32 = 0x100;
+export const UMCG_TF_COND_WAIT: i32 = 0x200;
+export const UMCG_TF_MASK: i32 = 0xff00;
+export const UMCG_TID_RUNNING: i32 = 0x80000000;
+export const UMCG_TID_MASK: i32 = 0x3fffffff;
+export const UMCG_CTL_REGISTER: i32 = 0x1;
+export const UMCG_CTL_UNREGISTER: i32 = 0x2;
+export const UMCG_CTL_WORKER: i32 = 0x10000;
+// Per-thread record: the kernel's UMCG state of the thread (after the slice words).
+export const T_UMCG_TASK: i32 = 356;  // usize: registered struct umcg_task, 0 none
+export const T_UMCG_ROLE: i32 = 360;  // i32 UMCG_ROLE_*
+export const T_UMCG_LOCK: i32 = 364;  // i32 a server's list lock (spin, CAS 0 -> 1)
+export const UMCG_ROLE_NONE: i32 = 0;
+export const UMCG_ROLE_SERVER: i32 = 1;
+export const UMCG_ROLE_WORKER: i32 = 2;
+/** T_GRANT value a hand-off leaves when the hander owned no vCPU: take one the usual way. */
+export const GRANT_ACQUIRE: i32 = -2;

@@ -14,3 +14,7 @@ export {
   objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,
   type HistogramBucket, type BlockPoolOptions,
 } from './objects/index.js';
+export {
+  FifoPolicy, PriorityPolicy, umcgPreempt, umcgRegisterWorker, umcgServe, umcgUnregister,
+  type ServeOptions, type ServeStats, type UmcgPolicy,
+} from './umcg.js';

@@ -49,6 +49,13 @@ export interface ThreadContext<E = WebAssembly.Exports, W = unknown> {
   sliceYield(): number;
   /** The emulated interrupt return: act now on a pending request on this thread's vCPU (take one if none). */
   checkpoint(): void;
+  /** UMCG system calls on this thread (host/kernel/umcg.ts): 0 or a negated errno. tid = slot + 1. */
+  readonly umcg: {
+    ctl(flags: number, self: number, clock?: number): number;
+    /** abs_timeout in absolute ms (performance.timeOrigin + performance.now()), 0 for none. */
+    wait(flags: number, absTimeoutMs?: number): number;
+    kick(flags: number, tid: number): number;
+  };
 }
 
 export class ThreadRuntime {
@@ -95,6 +102,11 @@ export class ThreadRuntime {
       prctl: (o, a2, a3 = 0, a4 = 0, a5 = 0) => kernel.prctl(o, a2, a3, a4, a5),
       sliceYield: () => kernel.sliceYield(),
       checkpoint: () => kernel.checkpoint(),
+      umcg: {
+        ctl: (flags, self, clock = 1) => kernel.umcgCtl(flags, self, clock),
+        wait: (flags, t = 0) => kernel.umcgWait(flags, t),
+        kick: (flags, tid) => kernel.umcgKick(flags, tid),
+      },
     };
   }
 

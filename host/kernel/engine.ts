@@ -117,7 +117,7 @@ export class Engine {
     return WebAssembly.instantiate(module, {
       env: { memory: this.memory, abort: never },
       'wasm-rseq@1': {
-        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, prctl: never, slice_yield: never,
+        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, prctl: never, slice_yield: never, umcg_ctl: never, umcg_wait: never, umcg_kick: never,
       },
     });
   }

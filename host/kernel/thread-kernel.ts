@@ -9,6 +9,7 @@ import { createPolicy } from './policy.js';
 import { Sched } from './sched.js';
 import { expectedFlags, grantMs, nowMs, slicePrctl } from './slice.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
+import { Umcg } from './umcg.js';
 
 export class ThreadKernel {
   readonly sched: Sched;
@@ -26,7 +27,20 @@ export class ThreadKernel {
     this.policy = createPolicy(abi, spec, plan.cpus);
     this.sched = new Sched(v, abi, plan, this.policy);
     this.rec = this.sched.thread(slot);
+    this.umcg = new Umcg(v, abi, plan, this.sched, {
+      slot,
+      release: () => this.release(),
+      took: (c) => { this.take(c); this.refresh(c); },
+    });
   }
+
+  /** This thread's UMCG calls and hooks (umcg.ts). */
+  readonly umcg: Umcg;
+  private get umcgWorker(): boolean { return this.v.get(this.rec + this.abi.T_UMCG_ROLE) === this.abi.UMCG_ROLE_WORKER; }
+
+  umcgCtl(flags: number, self: number, clock: number): number { this.syscallEntry(); return this.umcg.ctl(flags, self, clock); }
+  umcgWait(flags: number, timeout: number): number { this.syscallEntry(); return this.umcg.wait(flags, timeout); }
+  umcgKick(flags: number, tid: number): number { this.syscallEntry(); return this.umcg.kick(flags, tid); }
 
   /** The host imports every module instantiated on this thread gets. */
   imports(): WebAssembly.ModuleImports {
@@ -37,6 +51,9 @@ export class ThreadKernel {
       yield_now: () => this.yieldNow(),
       prctl: (o: number, a2: number, a3: number, a4: number, a5: number) => this.prctl(o, a2, a3, a4, a5),
       slice_yield: () => this.sliceYield(),
+      umcg_ctl: (flags: number, self: number, clock: number) => this.umcgCtl(flags, self, clock),
+      umcg_wait: (flags: number, timeout: number) => this.umcgWait(flags, timeout),
+      umcg_kick: (flags: number, tid: number) => this.umcgKick(flags, tid),
     };
   }
 
@@ -76,8 +93,12 @@ export class ThreadKernel {
     this.clearCs();
     let c = this.vcpu;
     let events = 0;
+    // UMCG: a kicked worker with TF_PREEMPT goes back on its server's list and waits to run again.
+    if (c >= 0 && this.umcgWorker && this.umcg.preempted()) { c = this.vcpu; events = abi.REQ_PREEMPT; }
     if (c < 0) {
-      c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
+      // UMCG wake detection: a blocked worker runs again only when its server hands it a vCPU.
+      if (this.umcgWorker && this.umcg.woken()) c = this.vcpu;
+      else c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
       // Release it as soon as this synchronous run yields (an await, the end of a task or call):
       // a thread holds a vCPU only while it runs per-vCPU code synchronously.
       if (!this.parkQueued) { this.parkQueued = true; queueMicrotask(this.parkLater); }
@@ -97,6 +118,14 @@ export class ThreadKernel {
 
   /** Release the vCPU (blocking call, end of a task); the next begin takes one again. */
   park(): void {
+    if (this.vcpu < 0) return;
+    // UMCG block detection: a parking worker is BLOCKED, its vCPU released, its server woken.
+    if (this.umcgWorker && this.umcg.blocked()) return;
+    this.release();
+  }
+
+  /** Let go of the vCPU (the scheduler's release, with this thread's bookkeeping). */
+  private release(): void {
     if (this.vcpu < 0) return;
     if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
     this.v.set(this.rec + this.abi.T_SEQP, 0);

