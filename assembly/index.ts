@@ -8,3 +8,4 @@ export * from "./percpu/spinlock";
 export * from "./percpu/list";
 export * from "./percpu/buffer";
 export * from "./percpu/memcpy";
+export * from "./umcg";

@@ -16,6 +16,7 @@ import { list } from './suites/list.js';
 import { memcpy } from './suites/memcpy.js';
 import { service } from './suites/service.js';
 import { slice } from './suites/slice.js';
+import { umcg } from './suites/umcg.js';
 import { spinlock } from './suites/spinlock.js';
 
 /** What an implementation is built from: the axis the report colours by. */
@@ -147,5 +148,5 @@ export interface BenchExports {
 }
 
 /** Every suite, in the order they run and are reported. */
-export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, slice];
+export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, slice, umcg];
 export const SUITE_IDS: readonly string[] = SUITES.map((s) => s.id);

@@ -12,6 +12,8 @@ export interface UmcgPolicy {
   enqueue(tid: number): void;
   /** The worker to run next (its tid), or 0 to idle until something happens. */
   pick(): number;
+  /** Called when the server wakes while worker `running` runs: true preempts it (TF_PREEMPT + kick). */
+  preempt?(running: number): boolean;
 }
 
 /** First come, first served. */
@@ -32,6 +34,11 @@ export class PriorityPolicy implements UmcgPolicy {
     for (let i = 1; i < this.q.length; i++) if (this.priority(this.q[i]) > this.priority(this.q[best])) best = i;
     return this.q.splice(best, 1)[0];
   }
+  /** Preempt the running worker for a queued one of higher priority. */
+  preempt(running: number): boolean {
+    const p = this.priority(running);
+    return this.q.some((t) => this.priority(t) > p);
+  }
 }
 
 export interface ServeOptions {
@@ -42,7 +49,7 @@ export interface ServeOptions {
   policy: UmcgPolicy;
 }
 
-export interface ServeStats { switches: number; eagain: number; wakeups: number }
+export interface ServeStats { switches: number; eagain: number; wakeups: number; preempts: number }
 
 const st = (i32: Int32Array, task: number) => Atomics.load(i32, task >> 2) & ABI.UMCG_TASK_MASK;
 
@@ -56,7 +63,10 @@ export function umcgServe(ctx: ThreadContext, o: ServeOptions): ServeStats {
   i32[(task + ABI.UMCG_SERVER_TID) >> 2] = ctx.slot + 1;
   const r = ctx.umcg.ctl(ABI.UMCG_CTL_REGISTER, task);
   if (r !== 0) throw new Error(`umcg_ctl(REGISTER) of the server: ${r}`);
-  const stats: ServeStats = { switches: 0, eagain: 0, wakeups: 0 };
+  const stats: ServeStats = { switches: 0, eagain: 0, wakeups: 0, preempts: 0 };
+  // The worker this server switched to last, while it runs: a server runs one worker at a time
+  // (it is a vCPU's scheduler); it switches again once that one blocks, yields or is preempted.
+  let current = 0;
   const seen = new Set<number>();
   ctx.checkpoint(); // the server runs its policy on a vCPU
   for (;;) {
@@ -71,10 +81,16 @@ export function umcgServe(ctx: ThreadContext, o: ServeOptions): ServeStats {
     }
     // Done once every worker has registered (its first enqueue) and unregistered again.
     if (seen.size === o.workers.length && o.workers.every((w) => st(i32, w.task) === ABI.UMCG_TASK_NONE)) break;
-    const next = policy.pick();
+    if (current && st(i32, taskOf.get(current)!) !== ABI.UMCG_TASK_RUNNING) current = 0;
+    let next = 0;
+    if (current) {
+      if (policy.preempt?.(current) && umcgPreempt(ctx, current, taskOf.get(current)!)) stats.preempts++;
+    } else {
+      next = policy.pick();
+    }
     i32[(task + ABI.UMCG_NEXT_TID) >> 2] = next;
     const ret = ctx.umcg.wait(0, 0);
-    if (ret === 0) { stats.wakeups++; if (next) stats.switches++; continue; }
+    if (ret === 0) { stats.wakeups++; if (next) { stats.switches++; current = next; } continue; }
     stats.eagain++;
     // Not switched: a concurrent wake-up (-EAGAIN), or next was not RUNNABLE. Keep it if it still is.
     const t = taskOf.get(next);

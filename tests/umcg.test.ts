@@ -32,3 +32,10 @@ test('a FIFO server runs 3 workers on 1 vCPU; each blocks and wakes 20 times; al
   const s = (await srv).value;
   assert.ok(s.switches >= 60, `the server switched to a worker for each run: ${JSON.stringify(s)}`);
 });
+
+test('a priority server preempts batch workers (TF_PREEMPT + kick) for latency-critical ones; every worker completes', { timeout: 60_000 }, async () => {
+  const { runUmcgCase } = await import('../bench/suites/umcg.js');
+  const r = await runUmcgCase('priority', 300);
+  assert.ok(r.preempts > 0, `no preemption: ${JSON.stringify(r)}`);
+  assert.ok(r.hiTasks > 10 && r.batchPerSec > 0, JSON.stringify(r));
+});

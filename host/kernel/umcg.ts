@@ -201,9 +201,10 @@ export class Umcg {
     } else {
       this.host.release(); // next_tid 0: idle
     }
+    // The server's vCPU went to next_tid (or was released): it sleeps holding none, and runs its
+    // policy where it is woken; it takes a vCPU again at its next checkpoint (if it runs one).
     const ok = this.waitRunning(timeout > 0 ? timeout : Infinity);
     if (!ok && !this.cas(task, abi.UMCG_TASK_RUNNABLE, abi.UMCG_TASK_RUNNING)) this.waitRunning();
-    this.host.took(this.sched.acquire(slot, v.get(this.rec(slot) + abi.T_LAST_CPU)));
     return ok ? 0 : -Errno.ETIMEDOUT;
   }
 
