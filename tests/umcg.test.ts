@@ -39,3 +39,23 @@ test('a priority server preempts batch workers (TF_PREEMPT + kick) for latency-c
   assert.ok(r.preempts > 0, `no preemption: ${JSON.stringify(r)}`);
   assert.ok(r.hiTasks > 10 && r.batchPerSec > 0, JSON.stringify(r));
 });
+
+test('a worker running rseq sections, preempted by TF_PREEMPT + kick (a request on its vCPU), loses no increment', { timeout: 60_000 }, async (t) => {
+  const st = k.alloc(64, 64);
+  const lo = { tid: 2, task: k.alloc(64, 64) };
+  const hi = { tid: 3, task: k.alloc(64, 64) };
+  const base = k.allocPerCpu(8);
+  const before = k.stats();
+  const srv = k.runScript<{ preempts: number }>(0, SCRIPT, 'server', st, [lo, hi], { 3: 1 });
+  const n = 5_000_000;
+  const a = k.runScript<{ failed: number; unregister: number }>(1, SCRIPT, 'adder', lo.task, 1, base, n);
+  const h = k.runScript(2, SCRIPT, 'worker', hi.task, 1, 50, 0.1, 1);
+  const [ra] = await Promise.all([a, h]);
+  const s = (await srv).value;
+  assert.equal(ra.value.unregister, 0);
+  assert.equal(k.sumPerCpu(base), BigInt(n));
+  assert.ok(s.preempts > 0, `the priority server must have preempted the adder: ${JSON.stringify(s)}`);
+  // A kick that lands inside a section makes its commit check fail (the sequence word moved): it
+  // aborts and restarts on the vCPU the worker runs on next. Most kicks land between sections here.
+  t.diagnostic(`preempts=${s.preempts} aborts=${k.stats().aborts - before.aborts}`);
+});
