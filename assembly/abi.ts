@@ -518,3 +518,91 @@ export const MP_FREE: i32 = 24;      // usize first free item (vCPU 0's copy), 0
 export const MP_NEXT: i32 = 28;      // i32 items ever handed out: bytes touched per vCPU = NEXT * ITEM
 export const MP_LIVE: i32 = 32;      // i32 items handed out now
 export const MP_SIZE: i32 = 64;
+
+// rseq time-slice extension (Linux 7.0; host/kernel/slice.ts). struct rseq_slice_ctrl sits at
+// RSEQ_SLICE_CTRL (byte 28): `request` (u8, set by user space, cleared by user space or the kernel)
+// and `granted` (u8, set and cleared by the kernel only: a thread that sets it faults).
+//   28        29        30
+//   +---------+---------+------------------+
+//   |request  |granted  |__reserved (u16)  |
+//   +---------+---------+------------------+
+// All of it is written by the thread itself or by its own kernel calls (the emulated kernel runs
+// on the thread): plain byte / word stores, as the kernel's "strictly CPU local" protocol.
+export const RSEQ_SLICE_REQUEST: i32 = 28;
+export const RSEQ_SLICE_GRANTED: i32 = 29;
+/** slice_ctrl.all when the kernel grants: request 0, granted 1. */
+export const RSEQ_SLICE_ALL_GRANTED: i32 = 0x100;
+/** Bits of struct rseq::flags (user read-only): the extension is available / enabled for this thread. */
+export const RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE: i32 = 0x10;
+export const RSEQ_CS_FLAG_SLICE_EXT_ENABLED: i32 = 0x20;
+/** prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET | _GET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0). */
+export const PR_RSEQ_SLICE_EXTENSION: i32 = 79;
+export const PR_RSEQ_SLICE_EXTENSION_GET: i32 = 1;
+export const PR_RSEQ_SLICE_EXTENSION_SET: i32 = 2;
+export const PR_RSEQ_SLICE_EXT_ENABLE: i32 = 1;
+/** debugfs rseq/slice_ext_nsec: default 5 µs (the minimum), at most 50 µs (emulated time). */
+export const SLICE_EXT_NSEC_DEFAULT: i32 = 5000;
+export const SLICE_EXT_NSEC_MIN: i32 = 5000;
+export const SLICE_EXT_NSEC_MAX: i32 = 50000;
+// Per-thread record, after T_ABORT_BY: the kernel's slice state of the thread (written by the
+// thread's own kernel calls; T_SLICE_DEADLINE also read by the supervisor, which enforces it).
+export const T_SLICE: i32 = 320;          // i32 SLICE_* bits
+export const T_SLICE_DEADLINE: i32 = 328; // f64 absolute ms (timeOrigin + now) the active grant ends; 0 none
+export const T_SLICE_GRANTS: i32 = 336;   // u32 s_granted
+export const T_SLICE_YIELDED: i32 = 340;  // u32 s_yielded: rseq_slice_yield inside the grant
+export const T_SLICE_ABORTED: i32 = 344;  // u32 s_aborted: revoked by another syscall
+export const T_SLICE_EXPIRED: i32 = 348;  // u32 s_expired: preempted when the grant ran out
+export const T_SLICE_REVOKED: i32 = 352;  // u32 s_revoked: rescheduled while granted (any cause)
+export const SLICE_ENABLED: i32 = 1;
+export const SLICE_ACTIVE: i32 = 2;
+// Scheduler policy words (after POL_ACTIVE): the extension's length and switch, written by the host
+// at create (and by Kernel.setSliceExtension), read by threads when they grant.
+export const POL_SLICE_EXT_NSEC: i32 = 40;  // i32 emulated ns a grant lasts
+export const POL_SLICE_EXT_OFF: i32 = 44;   // i32 1: disabled ("rseq_slice_ext=off": prctl answers ENOTSUPP)
+export const POL_SLICE_EXT_SCALE: i32 = 48; // f64 real ns per emulated ns (a grant lasts NSEC * SCALE real ns)
+
+// ---------------------------------------------------------------------------------------------
+// UMCG (User Managed Concurrency Groups) after Zijlstra's RFC v2 (20 Jan 2022; host/kernel/umcg.ts).
+// struct umcg_task, one per registered thread, anywhere in shared memory, UMCG_TASK_ALIGN-aligned:
+//   0        4         8          12      16            24             32                     40     64
+//   +--------+---------+----------+-------+-------------+--------------+----------------------+------+
+//   |state   |next_tid |server_tid|hole   |blocked_ts   |runnable_ts   |runnable_workers_ptr  |zero  |
+//   +--------+---------+----------+-------+-------------+--------------+----------------------+------+
+// state: r/w by user and kernel (atomics: the kernel's transitions are CAS). next_tid: set by a
+// server before umcg_wait; the kernel ORs in UMCG_TID_RUNNING when it switched to it. server_tid:
+// the worker's server (a server names itself). blocked_ts / runnable_ts: u64 ns, kernel-written.
+// runnable_workers_ptr: a server's list head / a worker's next link (the low 32 bits: wasm32
+// addresses), pushed by the kernel with a CAS, drained by the server with an exchange.
+// tid = thread slot + 1.
+export const UMCG_STATE: i32 = 0;
+export const UMCG_NEXT_TID: i32 = 4;
+export const UMCG_SERVER_TID: i32 = 8;
+export const UMCG_HOLE: i32 = 12;
+export const UMCG_BLOCKED_TS: i32 = 16;
+export const UMCG_RUNNABLE_TS: i32 = 24;
+export const UMCG_RUNNABLE_WORKERS_PTR: i32 = 32;
+export const UMCG_ZERO: i32 = 40;
+export const UMCG_TASK_SIZE: i32 = 64;
+export const UMCG_TASK_ALIGN: i32 = 64;
+export const UMCG_TASK_NONE: i32 = 0;
+export const UMCG_TASK_RUNNING: i32 = 1;
+export const UMCG_TASK_RUNNABLE: i32 = 2;
+export const UMCG_TASK_BLOCKED: i32 = 3;
+export const UMCG_TASK_MASK: i32 = 0xff;
+export const UMCG_TF_PREEMPT: i32 = 0x100;
+export const UMCG_TF_COND_WAIT: i32 = 0x200;
+export const UMCG_TF_MASK: i32 = 0xff00;
+export const UMCG_TID_RUNNING: i32 = 0x80000000;
+export const UMCG_TID_MASK: i32 = 0x3fffffff;
+export const UMCG_CTL_REGISTER: i32 = 0x1;
+export const UMCG_CTL_UNREGISTER: i32 = 0x2;
+export const UMCG_CTL_WORKER: i32 = 0x10000;
+// Per-thread record: the kernel's UMCG state of the thread (after the slice words).
+export const T_UMCG_TASK: i32 = 356;  // usize: registered struct umcg_task, 0 none
+export const T_UMCG_ROLE: i32 = 360;  // i32 UMCG_ROLE_*
+export const T_UMCG_LOCK: i32 = 364;  // i32 a server's list lock (spin, CAS 0 -> 1)
+export const UMCG_ROLE_NONE: i32 = 0;
+export const UMCG_ROLE_SERVER: i32 = 1;
+export const UMCG_ROLE_WORKER: i32 = 2;
+/** T_GRANT value a hand-off leaves when the hander owned no vCPU: take one the usual way. */
+export const GRANT_ACQUIRE: i32 = -2;

@@ -24,3 +24,23 @@ export {
   rseq_mempool_create, rseq_mempool_destroy, rseq_mempool_percpu_malloc, rseq_mempool_percpu_zmalloc,
   rseq_mempool_percpu_free, rseq_mempool_touched, rseq_mempool_live,
 } from "./alloc/index";
+import { THREAD, rseq_checkpoint, rseq_slice_enable, rseq_slice_release, rseq_slice_request } from "./rseq";
+import { T_SCRATCH } from "./abi";
+export { rseq_slice_enable, rseq_checkpoint };
+
+/**
+ * One round of the kernel's slice_test from wasm: request an extension, spin `spins` iterations
+ * with a checkpoint (the emulated interrupt return) every 64, release. Returns rseq_slice_release's
+ * outcome (0 success, 1 yielded, 2 raced, 3 scheduled).
+ */
+export function slice_round(spins: i32): i32 {
+  rseq_checkpoint();
+  rseq_slice_request();
+  let x: i32 = 0;
+  for (let i = 0; i < spins; i++) {
+    x += i;
+    if ((i & 63) == 0) rseq_checkpoint();
+  }
+  store<i32>(THREAD + T_SCRATCH, x); // keep the loop
+  return rseq_slice_release();
+}

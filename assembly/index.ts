@@ -9,3 +9,4 @@ export * from "./percpu/list";
 export * from "./percpu/buffer";
 export * from "./percpu/memcpy";
 export * from "./alloc/index";
+export * from "./umcg";

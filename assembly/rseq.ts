@@ -4,7 +4,8 @@
 import {
   ABI_VERSION, CS_SIZE, DESC_BASE, HOST_REGION_END, HEADER_ADDR, HDR_MEM_SIZE, PERCPU_MM_CID, RSEQ_CPU_ID,
   RSEQ_CPU_ID_START, RSEQ_CS, RSEQ_MM_CID, SLOW_ABORT, SLOW_BEGIN, SLOW_PARK, T_ABORTS, T_AREA, T_COMMITS, T_INJECT,
-  T_MISMATCH, T_SEQP,
+  T_MISMATCH, T_SEQP, RSEQ_SLICE_REQUEST, RSEQ_SLICE_GRANTED, PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET,
+  PR_RSEQ_SLICE_EXT_ENABLE,
 } from "./abi";
 
 if (!ASC_FEATURE_THREADS || ASC_MEMORY_BASE < HOST_REGION_END || ASC_RUNTIME != 0 || !ASC_NO_ASSERT) {
@@ -177,3 +178,47 @@ export function rseq_park(): void {
 @external("wasm-rseq@1", "stop_cpu") export declare function rseq_stop_cpu(cpu: i32): i32;
 /** Undo rseq_stop_cpu(cpu): 0, -22 (EINVAL), -1 (EPERM: not stopped by this thread). */
 @external("wasm-rseq@1", "start_cpu") export declare function rseq_start_cpu(cpu: i32): i32;
+
+// ---------------------------------------------------------------------------------------------
+// The time-slice extension (Linux 7.0, rseq.rst). Between rseq_slice_request() and
+// rseq_slice_release() a preemption that would hand this thread's vCPU to a waiting thread is
+// deferred once, for at most the kernel's slice_ext_nsec. slice_ctrl is this thread's own word and
+// the kernel runs on this thread: plain byte stores, no barrier beyond the host calls' own.
+
+/** prctl(option, arg2, arg3, arg4, arg5): 0 / the value, or a negated errno. */
+@external("wasm-rseq@1", "prctl") export declare function rseq_prctl(option: i32, arg2: i32, arg3: i32, arg4: i32, arg5: i32): i32;
+/** rseq_slice_yield() (syscall 471): 1 if it yielded inside the grant, 0 if never granted or revoked. */
+@external("wasm-rseq@1", "slice_yield") export declare function rseq_slice_yield(): i32;
+
+/** prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0). */
+export function rseq_slice_enable(): i32 {
+  return rseq_prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0);
+}
+
+/** Ask for an extension of the current time slice (slice_ctrl.request = 1). */
+// @ts-ignore: decorator
+@inline export function rseq_slice_request(): void {
+  store<u8>(rseq_area(), 1, RSEQ_SLICE_REQUEST);
+}
+
+/**
+ * Leave the extended region: 0 = no interruption (request still set), 1 = granted and yielded inside
+ * the grant, 2 = granted but rseq_slice_yield answered 0 (raced: revoked or ran out), 3 = the grant
+ * was revoked by a reschedule (request and granted both clear): slice_test's Success / Yielded /
+ * Raced / Scheduled.
+ */
+export function rseq_slice_release(): i32 {
+  const area = rseq_area();
+  if (load<u8>(area, RSEQ_SLICE_REQUEST) != 0) {
+    store<u8>(area, 0, RSEQ_SLICE_REQUEST);
+    return 0;
+  }
+  if (load<u8>(area, RSEQ_SLICE_GRANTED) != 0) return rseq_slice_yield() != 0 ? 1 : 2;
+  return 3;
+}
+
+/** The emulated interrupt return outside a critical section: act on a pending request now. */
+export function rseq_checkpoint(): void {
+  const seqp = rseq_seqp();
+  if (seqp == 0 || (atomic.load<u32>(seqp) & 1) != 0) rseq_slow(SLOW_BEGIN);
+}

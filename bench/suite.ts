@@ -17,6 +17,8 @@ import { list } from './suites/list.js';
 import { memcpy } from './suites/memcpy.js';
 import { pool } from './suites/pool.js';
 import { service } from './suites/service.js';
+import { slice } from './suites/slice.js';
+import { umcg } from './suites/umcg.js';
 import { spinlock } from './suites/spinlock.js';
 
 /** What an implementation is built from: the axis the report colours by. */
@@ -148,5 +150,5 @@ export interface BenchExports {
 }
 
 /** Every suite, in the order they run and are reported. */
-export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, pool, alloc];
+export const SUITES: readonly Suite[] = [counter, anatomy, spinlock, list, buffer, memcpy, jsApi, injection, service, pool, alloc, slice, umcg];
 export const SUITE_IDS: readonly string[] = SUITES.map((s) => s.id);

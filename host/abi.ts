@@ -31,7 +31,8 @@ function instantiateScratch(core: WebAssembly.Module, memory: WebAssembly.Memory
   const never = () => { throw new ModuleError('the core module called the host while its ABI was being read'); };
   return new WebAssembly.Instance(core, {
     env: { memory, abort: never },
-    'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never },
+    'wasm-rseq@1': { thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never,
+      prctl: never, slice_yield: never, umcg_ctl: never, umcg_wait: never, umcg_kick: never },
   });
 }
 

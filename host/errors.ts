@@ -19,7 +19,11 @@
 // round-trips every class).
 
 /** Linux errno values returned (negated) by the emulated system calls. */
-export const Errno = { EPERM: 1, ENXIO: 6, EBUSY: 16, EFAULT: 14, EINVAL: 22, ENOSYS: 38 } as const;
+export const Errno = {
+  EPERM: 1, ESRCH: 3, ENXIO: 6, EAGAIN: 11, EFAULT: 14, EBUSY: 16, EINVAL: 22, ERANGE: 34, ENOSYS: 38, ETIMEDOUT: 110,
+  /** Linux-internal ENOTSUPP (not ENOTSUP): prctl(PR_RSEQ_SLICE_EXTENSION) when the extension is disabled. */
+  ENOTSUPP: 524,
+} as const;
 export type ErrnoName = keyof typeof Errno;
 
 export function errnoName(errno: number): ErrnoName | undefined {

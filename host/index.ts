@@ -18,3 +18,7 @@ export {
   type HistogramBucket, type BlockPoolOptions,
 } from './objects/index.js';
 export { Allocator, FRONTS, type Front, type AllocatorOptions, type AllocatorStats } from './alloc/allocator.js';
+export {
+  FifoPolicy, PriorityPolicy, umcgPreempt, umcgRegisterWorker, umcgServe, umcgUnregister,
+  type ServeOptions, type ServeStats, type UmcgPolicy,
+} from './umcg.js';

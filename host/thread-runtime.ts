@@ -41,6 +41,21 @@ export interface ThreadContext<E = WebAssembly.Exports, W = unknown> {
   park(): void;
   /** The kernel's named per-vCPU objects (Counter, Histogram, BlockPool), found by name. */
   readonly objects: ObjectTable;
+  /** Address of this thread's registered struct rseq (slice_ctrl.request at + 28, granted at + 29). */
+  readonly rseqArea: number;
+  /** prctl(option, ...) as a kernel call on this thread: the value, or a negated errno. */
+  prctl(option: number, arg2: number, arg3?: number, arg4?: number, arg5?: number): number;
+  /** rseq_slice_yield(): 1 if it yielded inside a granted extension, else 0. */
+  sliceYield(): number;
+  /** The emulated interrupt return: act now on a pending request on this thread's vCPU (take one if none). */
+  checkpoint(): void;
+  /** UMCG system calls on this thread (host/kernel/umcg.ts): 0 or a negated errno. tid = slot + 1. */
+  readonly umcg: {
+    ctl(flags: number, self: number, clock?: number): number;
+    /** abs_timeout in absolute ms (performance.timeOrigin + performance.now()), 0 for none. */
+    wait(flags: number, absTimeoutMs?: number): number;
+    kick(flags: number, tid: number): number;
+  };
 }
 
 export class ThreadRuntime {
@@ -83,6 +98,15 @@ export class ThreadRuntime {
         return inst.exports;
       },
       park: () => this.kernel.park(),
+      get rseqArea() { return kernel.v.get(kernel.rec + kernel.abi.T_AREA); },
+      prctl: (o, a2, a3 = 0, a4 = 0, a5 = 0) => kernel.prctl(o, a2, a3, a4, a5),
+      sliceYield: () => kernel.sliceYield(),
+      checkpoint: () => kernel.checkpoint(),
+      umcg: {
+        ctl: (flags, self, clock = 1) => kernel.umcgCtl(flags, self, clock),
+        wait: (flags, t = 0) => kernel.umcgWait(flags, t),
+        kick: (flags, tid) => kernel.umcgKick(flags, tid),
+      },
     };
   }
 

@@ -13,6 +13,7 @@ export type Request =
   | { op: 'call'; id: number; module: number; fn: string; args: (number | bigint)[]; together: boolean }
   | { op: 'load'; id: number; module: number; wasm: WebAssembly.Module }
   | { op: 'sys_rseq'; id: number; args: [number, number, number, number] }
+  | { op: 'prctl'; id: number; args: [number, number, number, number, number] }
   | { op: 'inject'; id: number; options?: InjectionOptions }
   | { op: 'script'; id: number; url: string; fn: string; args: unknown[]; together?: boolean }
   | { op: 'check'; id: number; spec: ExploreSpec; job: CheckJob };
@@ -70,6 +71,8 @@ async function handle(req: Request): Promise<Reply> {
       return { id: req.id, ok: true, value: undefined, ms: 0 };
     case 'sys_rseq':
       return { id: req.id, ok: true, value: kernel.sysRseq(...req.args), ms: 0 };
+    case 'prctl':
+      return { id: req.id, ok: true, value: kernel.prctl(...req.args), ms: 0 };
     case 'inject':
       kernel.setInjection(req.options);
       return { id: req.id, ok: true, value: undefined, ms: 0 };

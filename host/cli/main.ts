@@ -8,6 +8,7 @@ import { soak } from './soak.js';
 import { checkCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
+import { VARIANTS, formatSliceTest, runSliceTest } from '../slice-test/run.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
@@ -172,6 +173,24 @@ program.command('check')
       replay: o.replay as string | undefined, traceFile: o.trace as string | undefined, maxSchedules: o.maxSchedules as number | undefined,
     });
     process.exitCode = code;
+  });
+
+program.command('slice-test')
+  .description("the kernel's rseq time-slice extension selftest (slice_test.c) on one emulated vCPU; exit 1 if a variant got no grant")
+  .addOption(new Option('--variant <name>', 'variant').choices([...VARIANTS.map((v) => v.name), 'all']).default('all'))
+  .option('--seconds <s>', 'wall seconds per variant (the selftest runs 5)', num, 1)
+  .option('--scale <x>', 'real ns per emulated ns', num, 20)
+  .option('--ext-ns <ns>', 'slice_ext_nsec, emulated (5000..50000)', int, 5000)
+  .action(async (o: { variant: string; seconds: number; scale: number; extNs: number }) => {
+    let ok = true;
+    for (const variant of VARIANTS.filter((v) => o.variant === 'all' || v.name === o.variant)) {
+      const r = await runSliceTest({ variant, seconds: o.seconds, scale: o.scale, extNs: o.extNs });
+      for (const l of formatSliceTest(r)) console.log(l);
+      const consistent = r.success + r.yielded + r.aborted + r.scheduled === r.total && r.raced <= r.yielded;
+      if (!consistent || r.kernel.granted === 0) { ok = false; console.log(`not ok ${variant.name}${consistent ? ': no extension was granted' : ': counts do not add up'}`); }
+      else console.log(`ok ${variant.name}`);
+    }
+    process.exitCode = ok ? 0 : 1;
   });
 
 try {

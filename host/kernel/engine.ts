@@ -24,6 +24,14 @@ import { instrument } from '../check/instrument.js';
 import type { ExploreSpec } from './policy.js';
 import type { CheckJob } from '../check/runtime.js';
 
+/** The time-slice extension's words in the policy block (KernelOptions.sliceExtension). */
+function writeSliceExtension(v: SharedView, abi: Abi, o: { nsec: number; scale: number; enabled: boolean }): void {
+  const p = abi.SCHED_POLICY;
+  v.store(p + abi.POL_SLICE_EXT_NSEC, o.nsec);
+  v.store(p + abi.POL_SLICE_EXT_OFF, o.enabled ? 0 : 1);
+  v.f64[(p + abi.POL_SLICE_EXT_SCALE) >> 3] = o.scale;
+}
+
 export interface ModuleHandle { readonly id: number; readonly name: string; readonly exports: readonly string[] }
 /** kernel.load's options (a string is the name). */
 export interface LoadOptions {
@@ -71,13 +79,14 @@ export class Engine {
 
   /** Create the memory, compile the core module once and start every thread and the supervisor. */
   static async create(options: KernelOptions = {}): Promise<Engine> {
-    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor, register } = normalizeOptions(options);
+    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor, register, sliceExtension } = normalizeOptions(options);
     const core = await WebAssembly.compile(await platform.readBytes(wasmPath('rseq')));
     const abi = await readAbi(core);
     const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
     const plan = planMemory(abi, { cpus, threads: threads + poolSlots, nodes: Math.max(...topology) + 1, poolStride });
     const memory = createSharedMemory(plan);
     initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
+    writeSliceExtension(new SharedView(memory), abi, sliceExtension);
     const e = new Engine(memory, abi, plan, core, sig, supervisor, seed);
     e.modules.push({ id: 0, name: 'core', module: core, host: await e.hostInstance(core) });
     try {
@@ -123,7 +132,8 @@ export class Engine {
     return WebAssembly.instantiate(module, {
       env: { memory: this.memory, abort: never },
       'wasm-rseq@1': {
-        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never, point: (p: number) => p,
+        thread: new WebAssembly.Global({ value: 'i32' }, 0), slow: never, inject: never, yield_now: never, stop_cpu: never, start_cpu: never,
+        prctl: never, slice_yield: never, umcg_ctl: never, umcg_wait: never, umcg_kick: never, point: (p: number) => p,
       },
     });
   }
@@ -292,6 +302,23 @@ export class Engine {
       const w = Atomics.waitAsync(this.view.i32, i, seen, 50);
       if (w.async) await w.value;
     }
+  }
+
+  /** prctl(option, a2, a3, a4, a5) on thread `slot`: resolves its value (>= 0) or rejects with an RseqError. */
+  async prctl(slot: number, option: number, a2: number, a3 = 0, a4 = 0, a5 = 0): Promise<number> {
+    const { value } = await this.call(slot, { op: 'prctl', args: [option, a2, a3, a4, a5] });
+    const ret = value as number;
+    if (ret >= 0) return ret;
+    const code = errnoName(-ret) ?? 'EINVAL';
+    throw new RseqError(code, `prctl(${option}, ${a2}, ${a3}, ${a4}, ${a5}) on thread ${slot}`);
+  }
+
+  /** debugfs rseq/slice_ext_nsec: the length of a time-slice extension grant (emulated ns, 5000..50000). */
+  setSliceExtension(nsec: number): void {
+    if (!Number.isInteger(nsec) || nsec < this.abi.SLICE_EXT_NSEC_MIN || nsec > this.abi.SLICE_EXT_NSEC_MAX) {
+      throw new RseqError('ERANGE', `slice_ext_nsec ${nsec} outside [${this.abi.SLICE_EXT_NSEC_MIN}, ${this.abi.SLICE_EXT_NSEC_MAX}]`);
+    }
+    this.view.store(this.abi.SCHED_POLICY + this.abi.POL_SLICE_EXT_NSEC, nsec);
   }
 
   async sysRseq(slot: number, area: number, len: number, flags: number, sig: number): Promise<0> {

@@ -88,6 +88,18 @@ export class Kernel {
     return engineOf(this, 'kernel.sysRseq').sysRseq(slot, area, len, flags, sig);
   }
 
+  /**
+   * The thread's prctl(option, arg2, arg3, arg4, arg5): PR_RSEQ_SLICE_EXTENSION (79) with
+   * PR_RSEQ_SLICE_EXTENSION_SET (2) / _GET (1) and PR_RSEQ_SLICE_EXT_ENABLE (1). Resolves the value,
+   * or rejects with an RseqError (EINVAL, ENOTSUPP, ENXIO).
+   */
+  prctl(slot: number, option: number, arg2: number, arg3 = 0, arg4 = 0, arg5 = 0): Promise<number> {
+    return engineOf(this, 'kernel.prctl').prctl(slot, option, arg2, arg3, arg4, arg5);
+  }
+
+  /** debugfs rseq/slice_ext_nsec: grant length in emulated ns, 5000..50000 (RseqError ERANGE outside). */
+  setSliceExtension(nsec: number): void { engineOf(this, 'kernel.setSliceExtension').setSliceExtension(nsec); }
+
   /** Set (or clear, with undefined) the injection policy of threads (default all). */
   inject(options: InjectionOptions | undefined, slots?: number[]): Promise<void> {
     return engineOf(this, 'kernel.inject').inject(options, slots);

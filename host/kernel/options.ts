@@ -25,6 +25,18 @@ export interface KernelOptions {
   sig?: number;
   /** Supervisor (time slicing and injection); false for none. */
   supervisor?: SupervisorOptions | false;
+  /** The rseq time-slice extension (Linux 7.0). */
+  sliceExtension?: SliceExtensionOptions;
+}
+
+export interface SliceExtensionOptions {
+  /** Offered at all (default true; false = the kernel's rseq_slice_ext=off: prctl SET answers ENOTSUPP). */
+  enabled?: boolean;
+  /** Grant length in emulated ns, 5000..50000 (debugfs rseq/slice_ext_nsec; default 5000). */
+  nsec?: number;
+  /** Real ns per emulated ns (default 20: a 5 µs grant lasts 100 µs of wall time, above the
+   *  emulator's timer resolution; 1 = real time). */
+  scale?: number;
 }
 
 const int = (v: unknown, name: string, min: number, max: number): number => {
@@ -50,7 +62,17 @@ export function normalizeOptions(options: KernelOptions) {
   }
   const supervisor = options.supervisor ?? {};
   if (supervisor !== false) validateSupervisor(supervisor);
-  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true };
+  const se = options.sliceExtension ?? {};
+  if (typeof se !== 'object' || se === null) throw new UsageError('options.sliceExtension must be an object');
+  const sliceExtension = {
+    enabled: se.enabled ?? true,
+    nsec: int(se.nsec ?? ABI.SLICE_EXT_NSEC_DEFAULT, 'sliceExtension.nsec', ABI.SLICE_EXT_NSEC_MIN, ABI.SLICE_EXT_NSEC_MAX),
+    scale: se.scale ?? 20,
+  };
+  if (!(typeof sliceExtension.scale === 'number' && sliceExtension.scale > 0 && sliceExtension.scale <= 1e4)) {
+    throw new UsageError(`options.sliceExtension.scale must be a number in (0, 10000], got ${String(se.scale)}`);
+  }
+  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true, sliceExtension };
 }
 
 /** Throws UsageError unless `o` is a valid supervisor policy. */

@@ -411,4 +411,33 @@ export class Sched {
     if (v.load(cr + abi.CPU_REQUEST) !== 0) this.request(c, 0);
     return bits;
   }
+  // --- UMCG (umcg.ts): a server hands its vCPU to the worker it switches to ---------------------
+
+  /**
+   * Hand t's vCPU straight to w (a UMCG server to the worker named in next_tid), or, when t owns
+   * none, tell w to take one the usual way (GRANT_ACQUIRE). w waits for it in awaitHandOff. Lock taken inside.
+   */
+  handOff(t: number, w: number): void {
+    const { v, abi } = this;
+    this.lock();
+    const c = v.get(this.thread(t) + abi.T_VCPU);
+    if (c < 0) {
+      this.unlock();
+      Atomics.store(v.i32, (this.thread(w) + abi.T_GRANT) >> 2, abi.GRANT_ACQUIRE);
+      Atomics.notify(v.i32, (this.thread(w) + abi.T_GRANT) >> 2);
+      return;
+    }
+    const pending = this.drop(t, c);
+    this.grant(c, w);
+    this.unlock();
+    if (pending) Atomics.notify(v.i32, this.seqAddr(c) >> 2);
+  }
+
+  /** w's half of handOff: the vCPU handed to it, or one acquired the usual way. */
+  awaitHandOff(w: number, prefer: number): number {
+    const c = this.awaitGrant(w);
+    if (c === this.abi.GRANT_ACQUIRE) return this.acquire(w, prefer);
+    this.took(c);
+    return c;
+  }
 }

@@ -7,6 +7,7 @@ import { SharedView, type MemoryPlan } from '../memory.js';
 import { platform } from '../platform/index.js';
 import { SLICE_END, createPolicy, type PolicySpec, type SupervisorOptions } from './policy.js';
 import { Sched } from './sched.js';
+import { nowMs } from './slice.js';
 
 export type { SupervisorOptions } from './policy.js';
 
@@ -48,9 +49,13 @@ export function supervise(d: SupervisorData): void {
   };
   // Ticks are needed only to time-slice (threads wait) or to inject (rates > 0 on an owned vCPU).
   const needed = () => s.waiters() > 0 || (v.load(abi.SCHED_POLICY + abi.POL_ACTIVE) !== 0 && owned());
+  // The earliest time-slice-extension deadline of an owner (absolute ms), Infinity for none.
+  let nextDeadline = Infinity;
   while (Atomics.load(v.i32, run) === 1) {
     if (needed()) {
-      Atomics.wait(v.i32, run, 1, policy.tickMs);
+      // A granted extension ends at its deadline, not at the next tick (the kernel's hrtimer).
+      const wait = Math.min(policy.tickMs, nextDeadline - nowMs());
+      if (wait > 0) Atomics.wait(v.i32, run, 1, wait);
     } else {
       // Nothing to slice or inject: sleep until a thread queues for a vCPU (or takes one while
       // rates are > 0), the policy changes or the kernel closes; each of those clears the flag after
@@ -75,10 +80,19 @@ export function supervise(d: SupervisorData): void {
     last = now;
     const tick = v.add(abi.SCHED_TICK, 1) + 1;
     const waiting = s.waiters() > 0;
+    const wall = nowMs();
+    nextDeadline = Infinity;
     for (let c = 0; c < d.plan.cpus; c++) {
       const cr = s.cpu(c);
-      if (v.load(cr + abi.CPU_OWNER) === 0) continue;
-      const bits = policy.onTick({ cpu: c, dt, held: tick - v.load(cr + abi.CPU_SINCE), waiting });
+      const owner = v.load(cr + abi.CPU_OWNER);
+      if (owner === 0) continue;
+      let bits = policy.onTick({ cpu: c, dt, held: tick - v.load(cr + abi.CPU_SINCE), waiting });
+      // Time-slice extension: an owner holding a grant is not preempted until its deadline; then it is.
+      const deadline = owner > 0 ? v.f64[(s.thread(owner - 1) + abi.T_SLICE_DEADLINE) >> 3] : 0;
+      if (deadline > 0) {
+        if (wall >= deadline) s.request(c, abi.REQ_PREEMPT);
+        else { bits &= ~(SLICE_END | abi.REQ_PREEMPT); nextDeadline = Math.min(nextDeadline, deadline); }
+      }
       if (bits === 0) continue;
       if (bits & SLICE_END) s.request(c, abi.REQ_PREEMPT);
       for (const [bit, counter] of counted) {

@@ -3,6 +3,7 @@
 import { ABI, type Abi } from '../abi.js';
 import { Errno } from '../errors.js';
 import type { MemoryPlan, SharedView } from '../memory.js';
+import { sliceAvailable } from './slice.js';
 
 export interface RseqRegistration { area: number; len: number; sig: number }
 
@@ -28,6 +29,8 @@ export function sysRseq(
     v.store(area + abi.RSEQ_MM_CID, 0);
     v.store(t + abi.T_REG_LEN, 0);
     v.store(t + abi.T_REG_SIG, 0);
+    v.store(t + abi.T_SLICE, 0);
+    v.f64[(t + abi.T_SLICE_DEADLINE) >> 3] = 0;
     v.store(t + abi.T_AREA, t);
     return 0;
   }
@@ -41,8 +44,14 @@ export function sysRseq(
     : area % abi.RSEQ_ALIGN !== 0 || len < abi.RSEQ_FEATURE_SIZE) return -Errno.EINVAL;
   if (!accessible(plan, t, area, len)) return -Errno.EFAULT;
   v.store64(area + abi.RSEQ_CS, 0n);
-  v.store(area + abi.RSEQ_FLAGS, 0);
+  // Time-slice extension (Linux 7.0): AVAILABLE for extended registrations when the kernel offers
+  // it, ENABLED too with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON; slice_ctrl starts clear.
+  const slice = len > abi.RSEQ_ORIG_SIZE && sliceAvailable(v, abi);
+  const on = slice && (flags & abi.RSEQ_FLAG_SLICE_EXT_DEFAULT_ON) !== 0;
+  v.store(area + abi.RSEQ_FLAGS, slice ? abi.RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | (on ? abi.RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0) : 0);
   v.store(area + abi.RSEQ_SLICE_CTRL, 0);
+  v.store(t + abi.T_SLICE, on ? abi.SLICE_ENABLED : 0);
+  v.f64[(t + abi.T_SLICE_DEADLINE) >> 3] = 0;
   v.store(t + abi.T_REG_LEN, len);
   v.store(t + abi.T_REG_SIG, sig | 0);
   v.store(t + abi.T_AREA, area);
@@ -59,7 +68,7 @@ export function registration(v: SharedView, abi: Abi, t: number): RseqRegistrati
  * The kernel's check of an active descriptor (pre-6.19: whenever rseq_cs != 0). Returns why it is
  * invalid, or undefined. An invalid descriptor is a fault (SIGSEGV), never an error return.
  */
-export function checkDescriptor(v: SharedView, abi: Abi, area: number, cs: number, sig: number): string | undefined {
+export function checkDescriptor(v: SharedView, abi: Abi, area: number, cs: number, sig: number, sliceFlags = 0): string | undefined {
   const size = BigInt(v.size);
   if (cs < 16 || cs + abi.CS_SIZE > v.size) return 'descriptor outside memory';
   const dv = (v.dv ??= new DataView(v.u8.buffer as ArrayBuffer));
@@ -79,6 +88,8 @@ export function checkDescriptor(v: SharedView, abi: Abi, area: number, cs: numbe
   }
   if (flags !== 0) return `deprecated or unknown rseq_cs flags 0x${flags.toString(16)}`;
   const areaFlags = dv.getUint32(area + abi.RSEQ_FLAGS, true);
-  if (areaFlags !== 0) return `deprecated or unknown rseq flags 0x${areaFlags.toString(16)}`;
+  const feature = abi.RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | abi.RSEQ_CS_FLAG_SLICE_EXT_ENABLED;
+  if ((areaFlags & ~feature) !== 0) return `deprecated or unknown rseq flags 0x${areaFlags.toString(16)}`;
+  if ((areaFlags & feature) !== sliceFlags) return `read-only rseq flags 0x${areaFlags.toString(16)} changed by user space (expected 0x${sliceFlags.toString(16)})`;
   return undefined;
 }

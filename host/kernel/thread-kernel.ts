@@ -9,7 +9,9 @@ import { createPolicy } from './policy.js';
 import { ThreadCheck, type CheckJob } from '../check/runtime.js';
 import { ACCESS_LOAD, SectionPhase } from '../check/phase.js';
 import { Sched } from './sched.js';
+import { expectedFlags, grantMs, nowMs, slicePrctl } from './slice.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
+import { Umcg } from './umcg.js';
 
 const SETTLED = Promise.resolve();
 
@@ -53,6 +55,11 @@ export class ThreadKernel {
     this.commitsIdx = (this.rec + abi.T_COMMITS) >> 2;
     this.eventsIdx = (this.rec + abi.T_EVENTS) >> 2;
     this.slowPathsIdx = (this.rec + abi.T_SLOWPATHS) >> 2;
+    this.umcg = new Umcg(v, abi, plan, this.sched, {
+      slot,
+      release: () => this.release(),
+      took: (c) => { this.take(c); this.refresh(c); },
+    });
   }
 
   /** Run the explorer's schedules on this thread (host/check/) with policy `spec`, until it quits. */
@@ -97,7 +104,6 @@ export class ThreadKernel {
     }
     this.phase.committed(kind);
     return ptr;
-
   }
 
   /** This thread's T_COMMITS (a u64 it alone writes) as a Number, from its two i32 halves. */
@@ -105,6 +111,14 @@ export class ThreadKernel {
     const i = this.commitsIdx;
     return this.i32[i + 1] * 4294967296 + (this.i32[i] >>> 0);
   }
+
+  /** This thread's UMCG calls and hooks (umcg.ts). */
+  readonly umcg: Umcg;
+  private get umcgWorker(): boolean { return this.v.get(this.rec + this.abi.T_UMCG_ROLE) === this.abi.UMCG_ROLE_WORKER; }
+
+  umcgCtl(flags: number, self: number, clock: number): number { this.syscallEntry(); return this.umcg.ctl(flags, self, clock); }
+  umcgWait(flags: number, timeout: number): number { this.syscallEntry(); return this.umcg.wait(flags, timeout); }
+  umcgKick(flags: number, tid: number): number { this.syscallEntry(); return this.umcg.kick(flags, tid); }
 
   /** The host imports every module instantiated on this thread gets. */
   imports(): WebAssembly.ModuleImports {
@@ -116,6 +130,11 @@ export class ThreadKernel {
       yield_now: () => this.yieldNow(),
       stop_cpu: (c: number) => this.stopCpu(c),
       start_cpu: (c: number) => this.startCpu(c),
+      prctl: (o: number, a2: number, a3: number, a4: number, a5: number) => this.prctl(o, a2, a3, a4, a5),
+      slice_yield: () => this.sliceYield(),
+      umcg_ctl: (flags: number, self: number, clock: number) => this.umcgCtl(flags, self, clock),
+      umcg_wait: (flags: number, timeout: number) => this.umcgWait(flags, timeout),
+      umcg_kick: (flags: number, tid: number) => this.umcgKick(flags, tid),
     };
   }
 
@@ -123,6 +142,7 @@ export class ThreadKernel {
   get vcpu(): number { return this.i32[this.vcpuIdx]; }
 
   sysRseq(area: number, len: number, flags: number, sig: number): number {
+    this.syscallEntry();
     const unregistering = (flags & this.abi.RSEQ_FLAG_UNREGISTER) !== 0;
     const ret = sysRseq(this.v, this.abi, this.plan, this.rec, area, len, flags, sig);
     if (ret === 0 && unregistering) this.park();
@@ -150,14 +170,19 @@ export class ThreadKernel {
     if (reason === abi.SLOW_PARK) { this.clearCs(); this.park(); return 0; }
     const i32 = this.i32;
     if (i32[this.regLenIdx] === 0) return -1;
+    this.checkSlice();
     i32[this.slowPathsIdx] = i32[this.slowPathsIdx] + 1;
     this.clearCs();
     this.phase.reset();
     this.check?.checkpoint(reason);
     let c = this.vcpu;
     let events = 0;
+    // UMCG: a kicked worker with TF_PREEMPT goes back on its server's list and waits to run again.
+    if (c >= 0 && this.umcgWorker && this.umcg.preempted()) { c = this.vcpu; events = abi.REQ_PREEMPT; }
     if (c < 0) {
-      c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
+      // UMCG wake detection: a blocked worker runs again only when its server hands it a vCPU.
+      if (this.umcgWorker && this.umcg.woken()) c = this.vcpu;
+      else c = this.take(this.sched.acquire(this.slot, v.get(rec + abi.T_LAST_CPU)));
       // Release it as soon as this synchronous run yields (an await, the end of a task or call):
       // a thread holds a vCPU only while it runs per-vCPU code synchronously (the explorer,
       // host/check/, takes and gives vCPUs itself, at its decision points).
@@ -232,6 +257,15 @@ export class ThreadKernel {
   /** Release the vCPU (blocking call, end of a task); the next begin takes one again. */
   park(): void {
     if (this.i32[this.vcpuIdx] < 0) return;
+    // UMCG block detection: a parking worker is BLOCKED, its vCPU released, its server woken.
+    if (this.umcgWorker && this.umcg.blocked()) return;
+    this.release();
+  }
+
+  /** Let go of the vCPU (the scheduler's release, with this thread's bookkeeping). */
+  private release(): void {
+    if (this.i32[this.vcpuIdx] < 0) return;
+    if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
     this.i32[this.seqpIdx] = 0;
     this.accountCommits();
     this.sched.release(this.slot);
@@ -240,6 +274,7 @@ export class ThreadKernel {
   /** sched_yield(): let a waiting thread run on our vCPU and queue behind it. */
   yieldNow(): void {
     const { v, abi, rec } = this;
+    this.syscallEntry();
     v.add(rec + abi.T_YIELDS, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_YIELD);
     if (this.vcpu < 0 || this.sched.waiters() === 0) return;
@@ -258,6 +293,7 @@ export class ThreadKernel {
 
   private sleep(ms: number): void {
     const { v, abi, rec } = this;
+    this.syscallEntry();
     v.add(rec + abi.T_SLEEPS, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_SLEEP);
     this.park();
@@ -267,6 +303,21 @@ export class ThreadKernel {
   private handleRequest(c: number): number {
     const { v, abi, rec } = this;
     const bits = v.load(this.sched.cpu(c) + abi.CPU_REQUEST);
+    const slice = v.get(rec + abi.T_SLICE);
+    if (slice & abi.SLICE_ACTIVE) {
+      // Interrupted again while granted (the grant ran out, a signal, a migration): revoke.
+      this.revokeSlice(nowMs() >= this.sliceDeadline ? abi.T_SLICE_EXPIRED : abi.T_SLICE_REVOKED);
+    } else if ((bits & ~abi.REQ_PREEMPT) === 0 && (slice & abi.SLICE_ENABLED) && this.sched.waiters() > 0 && this.sliceRequested()) {
+      // The time-slice extension: this preemption would hand the vCPU over; grant instead.
+      const area = v.get(rec + abi.T_AREA);
+      v.set(area + abi.RSEQ_SLICE_CTRL, abi.RSEQ_SLICE_ALL_GRANTED);
+      v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = nowMs() + grantMs(v, abi);
+      v.set(rec + abi.T_SLICE, slice | abi.SLICE_ACTIVE);
+      v.add(rec + abi.T_SLICE_GRANTS, 1);
+      // Arm the "hrtimer": the supervisor recomputes its wait to end at the deadline.
+      Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
+      return this.sched.acknowledge(c) | bits;
+    }
     if (bits & abi.REQ_MIGRATE) {
       Atomics.and(v.i32, (this.sched.cpu(c) + abi.CPU_REQUEST) >> 2, ~abi.REQ_MIGRATE);
       v.add(rec + abi.T_PREEMPTED, 1);
@@ -293,8 +344,93 @@ export class ThreadKernel {
     return this.sched.acknowledge(c) | bits;
   }
 
+  // --- time-slice extension (slice.ts) ---------------------------------------------------------
+
+  /** prctl(option, ...): PR_RSEQ_SLICE_EXTENSION; a negated errno on failure. */
+  prctl(option: number, a2: number, a3: number, a4: number, a5: number): number {
+    this.syscallEntry();
+    const r = slicePrctl(this.v, this.abi, this.rec, option, a2, a3, a4, a5);
+    if (r.fault) this.fault(r.fault);
+    return r.ret;
+  }
+
+  /**
+   * rseq_slice_yield(): 1 when this thread yielded inside its grant, 0 when it was never granted
+   * or the grant was revoked or ran out. Relinquishes the vCPU (to a waiting thread) if granted.
+   */
+  sliceYield(): number {
+    const { abi } = this;
+    if (!this.registered) return 0;
+    this.checkSlice();
+    if ((this.v.get(this.rec + abi.T_SLICE) & abi.SLICE_ACTIVE) === 0) return 0;
+    const expired = nowMs() >= this.sliceDeadline;
+    this.revokeSlice(expired ? abi.T_SLICE_EXPIRED : abi.T_SLICE_YIELDED);
+    this.relinquish();
+    return expired ? 0 : 1;
+  }
+
+  /** The emulated interrupt return outside a critical section: act on a pending request (or take a vCPU). */
+  checkpoint(): void {
+    const sp = this.v.get(this.rec + this.abi.T_SEQP);
+    if (sp === 0 || (this.v.load(sp) & 1) !== 0) this.slow(this.abi.SLOW_BEGIN);
+  }
+
+  private get sliceDeadline(): number { return this.v.f64[(this.rec + this.abi.T_SLICE_DEADLINE) >> 3]; }
+
+  private sliceRequested(): boolean {
+    const area = this.v.get(this.rec + this.abi.T_AREA);
+    return this.v.u8[area + this.abi.RSEQ_SLICE_REQUEST] === 1 && this.v.u8[area + this.abi.RSEQ_SLICE_GRANTED] === 0;
+  }
+
+  /** `granted` is the kernel's: set while no grant is active, the thread has written it (SIGSEGV). */
+  private checkSlice(): void {
+    const { v, abi, rec } = this;
+    const area = v.get(rec + abi.T_AREA);
+    if (v.u8[area + abi.RSEQ_SLICE_GRANTED] !== 0 && (v.get(rec + abi.T_SLICE) & abi.SLICE_ACTIVE) === 0) {
+      this.fault('rseq slice_ctrl.granted set by user space (only the kernel may set it)');
+    }
+  }
+
+  private fault(why: string): never {
+    this.v.store(this.rec + this.abi.T_FAULT, 1);
+    throw new RseqFault(this.slot, 0, why);
+  }
+
+  /** End the active grant (slice_ctrl cleared), counted under `counter`. */
+  private revokeSlice(counter: number): void {
+    const { v, abi, rec } = this;
+    v.set(v.get(rec + abi.T_AREA) + abi.RSEQ_SLICE_CTRL, 0);
+    v.set(rec + abi.T_SLICE, v.get(rec + abi.T_SLICE) & ~abi.SLICE_ACTIVE);
+    v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = 0;
+    v.add(rec + counter, 1);
+  }
+
+  /** Syscall entry work: a user-set `granted` faults; an active grant is revoked and the vCPU relinquished. */
+  private syscallEntry(): void {
+    if (!this.registered) return;
+    this.checkSlice();
+    if ((this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) === 0) return;
+    this.revokeSlice(this.abi.T_SLICE_ABORTED);
+    this.relinquish();
+  }
+
+  /** Hand the vCPU to a waiting thread and queue behind it (no-op when nobody waits). */
+  private relinquish(): void {
+    const { v, abi, rec } = this;
+    if (this.vcpu < 0 || this.sched.waiters() === 0) return;
+    v.store(rec + abi.T_SEQP, 0);
+    this.accountCommits();
+    this.take(this.sched.yield(this.slot));
+    this.refresh(this.vcpu);
+  }
+
   /** Bookkeeping after the scheduler gave us vCPU c (the sequence word is even now). */
   private take(c: number): number {
+    // A reschedule clears slice_ctrl (and ends a grant) on the way back to user space.
+    if (this.registered) {
+      if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
+      else this.v.set(this.v.get(this.rec + this.abi.T_AREA) + this.abi.RSEQ_SLICE_CTRL, 0);
+    }
     this.commitsAtTake = this.commits();
     return c;
   }
@@ -326,7 +462,7 @@ export class ThreadKernel {
     const cs = v.get(area + abi.RSEQ_CS) >>> 0;
     if (cs === 0) return;
     const reg = registration(v, abi, rec);
-    const why = checkDescriptor(v, abi, area, cs, reg?.sig ?? 0);
+    const why = checkDescriptor(v, abi, area, cs, reg?.sig ?? 0, expectedFlags(v, abi, rec));
     if (why) {
       v.store(rec + abi.T_FAULT, 1);
       throw new RseqFault(this.slot, cs, why);

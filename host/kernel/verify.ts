@@ -6,7 +6,7 @@ import { ABI } from '../abi.js';
 
 const ALLOWED = new Map<string, Set<string>>([
   ['env', new Set(['memory', 'abort', 'trace', 'seed'])],
-  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now', 'point', 'stop_cpu', 'start_cpu'])],
+  ['wasm-rseq@1', new Set(['thread', 'slow', 'inject', 'yield_now', 'point', 'stop_cpu', 'start_cpu', 'prctl', 'slice_yield', 'umcg_ctl', 'umcg_wait', 'umcg_kick'])],
 ]);
 
 export interface WasmFacts { hasStart: boolean; data: [number, number][]; memoryShared: boolean | undefined }
