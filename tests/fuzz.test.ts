@@ -51,6 +51,8 @@ test('descriptors: any invalid field is caught, a valid one passes', () => {
   const cs = k.alloc(2 * abi.CS_SIZE, abi.CS_SIZE);
   const text = k.alloc(4 * abi.TEXT_STRIDE, abi.TEXT_STRIDE);
   v.store(text + abi.CS_SIG_AT, SIG | 0);
+  // The area's read-only slice flags as the kernel left them (the sys_rseq property registers it).
+  const sliceFlags = v.load(t0 + abi.RSEQ_FLAGS) & (abi.RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | abi.RSEQ_CS_FLAG_SLICE_EXT_ENABLED);
   fc.assert(fc.property(
     fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 9 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
     fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.boolean(),
@@ -60,7 +62,7 @@ test('descriptors: any invalid field is caught, a valid one passes', () => {
       v.store64(cs + abi.CS_START_IP, BigInt.asIntN(64, start));
       v.store64(cs + abi.CS_POST_COMMIT_OFFSET, BigInt.asIntN(64, off));
       v.store64(cs + abi.CS_ABORT_IP, BigInt.asIntN(64, abort));
-      const why = checkDescriptor(v, abi, t0, cs, SIG);
+      const why = checkDescriptor(v, abi, t0, cs, SIG, sliceFlags);
       const size = BigInt(v.size);
       const ok = version === 0 && flags === 0 && start < size && start + off >= start && start + off < size && abort < size
         && abort >= 4n && BigInt.asUintN(64, abort - start) >= off && v.u8.length > Number(abort) && new DataView(v.u8.buffer as ArrayBuffer).getUint32(Number(abort) - 4, true) === SIG;
