@@ -3,7 +3,7 @@
 // that samples each implementation of a suite and reduces the samples through the suite's metrics.
 import { Kernel, wasmPath, type CallResult, type KernelStats } from '../host/index.js';
 import { engineOf } from '../host/internal.js';
-import { loopCheck } from './checks.js';
+import { CheckError, loopCheck } from './checks.js';
 import { line } from './layout.js';
 import type { MeasureOptions, ProgressSink } from './measure.js';
 import type { Result } from './result.js';
@@ -73,10 +73,37 @@ export function scriptLoop(env: Env, id: string, w: Loop & { fn: string; args: (
 
 // --- sampling -----------------------------------------------------------------------------------
 
+/** A sample taking this long is stuck (they are calibrated to ~200 ms): say where, and fail loudly. */
+const STUCK_MS = 60_000;
+
+async function watchdog<T>(env: Env, run: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const { view: v, abi, sched } = env.e;
+      const cpus = Array.from({ length: env.k.cpus }, (_, c) => {
+        const r = sched.cpu(c);
+        return `vCPU ${c}: owner ${v.load(r + abi.CPU_OWNER) - 1} seq ${v.load(r + abi.CPU_SEQ)} request ${v.load(r + abi.CPU_REQUEST)}`;
+      });
+      const threads = Array.from({ length: env.maxThreads }, (_, t) => {
+        const r = sched.thread(t);
+        return `t${t}: vcpu ${v.load(r + abi.T_VCPU)} grant ${v.load(r + abi.T_GRANT)} next ${v.load(r + abi.T_NEXT)} state ${v.load(r + abi.T_STATE)}`;
+      });
+      reject(new CheckError(`sample stuck for ${STUCK_MS / 1000} s: ${cpus.join('; ')}; waiters ${v.load(abi.SCHED_WAITERS)} `
+        + `head ${v.load(abi.SCHED_HEAD)} lock ${v.load(abi.SCHED_LOCK)}; ${threads.join('; ')}`));
+    }, STUCK_MS);
+  });
+  try {
+    return await Promise.race([run, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One sample: kernel statistics around one barrier-started run. */
 async function sample(env: Env, w: Workload, slots: number[], iters: number): Promise<Sample> {
   const before = env.k.stats();
-  const out = await w.run(slots, iters);
+  const out = await watchdog(env, w.run(slots, iters));
   const after = env.k.stats();
   const delta = (f: (s: KernelStats) => number) => f(after) - f(before);
   const perThread = out.ops.map((n, i) => (n > 0 ? (out.ms[i] * 1e6) / n : 0));

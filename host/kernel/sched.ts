@@ -365,9 +365,26 @@ export class Sched {
   private awaitGrant(t: number): number {
     const i = (this.thread(t) + this.abi.T_GRANT) >> 2;
     const a = this.v.i32;
-    while (Atomics.load(a, i) === -1) Atomics.wait(a, i, -1, 1000);
+    while (Atomics.load(a, i) === -1) {
+      // A waiter that sees a vCPU free while it waits hands the free vCPUs to the queue itself: a
+      // hand-off missed anywhere (a release racing a queueing the handshake does not cover, a thread
+      // killed mid-release) costs one time-out here, never a thread waiting forever.
+      if (Atomics.wait(a, i, -1, 50) === 'timed-out' && this.freeWhileWaiting()) {
+        this.lock();
+        this.dispatchLocked();
+        this.unlock();
+      }
+    }
     const c = Atomics.exchange(a, i, -1);
     return c;
+  }
+
+  /** A vCPU is free (not stopped) while threads wait for one. */
+  private freeWhileWaiting(): boolean {
+    const { v, abi } = this;
+    if (v.load(abi.SCHED_WAITERS) === 0) return false;
+    for (let c = 0; c < this.plan.cpus; c++) if (v.load(this.cpu(c) + abi.CPU_OWNER) === 0 && !this.stopped(c)) return true;
+    return false;
   }
 
   /** The new owner's half of taking vCPU c: drop stale requests, sequence odd -> even. */
