@@ -11,6 +11,7 @@ import { Kernel, type ModuleHandle } from '../kernel/kernel.js';
 import type { InjectionOptions } from '../kernel/policy.js';
 import type { KernelStats } from '../kernel/stats.js';
 import type { SupervisorOptions } from '../kernel/supervisor.js';
+import { checkInt, validateRun } from '../param-test/run.js';
 import { wasmPath } from '../paths.js';
 
 export type Workload = 'larson' | 'threadtest' | 'xmalloc';
@@ -78,22 +79,9 @@ export function replayLine(o: AllocTestOptions): string {
 export function validate(o: AllocTestOptions): void {
   if (!FRONTS.includes(o.front)) throw new UsageError(`--front must be one of ${FRONTS.join(', ')} (got '${o.front}')`);
   if (!WORKLOADS.includes(o.workload)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')} (got '${o.workload}')`);
-  const pos = (v: number, name: string, min = 1) => {
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got ${v})`);
-  };
-  pos(o.threads, '-t threads');
-  if (o.threads > ABI.MAX_THREADS) throw new UsageError(`-t threads must be <= ${ABI.MAX_THREADS} (got ${o.threads})`);
-  pos(o.reps, '-r reps', 0);
-  pos(o.cpus, '--cpus', 1);
-  if (o.cpus > ABI.MAX_CPUS) throw new UsageError(`--cpus must be <= ${ABI.MAX_CPUS} (got ${o.cpus})`);
-  pos(o.modulo, '-m', 0);
-  pos(o.sleepMs, '-s', 0);
-  pos(o.drainEvery, '--drain-every', 0);
-  pos(o.heapBytes, '--heap-bytes', 1 << 16);
-  for (const [p, n] of Object.entries(o.loops)) {
-    if (!/^[1-9]$/.test(p)) throw new UsageError(`injection point -${p} does not exist (1..9)`);
-    if (!Number.isInteger(n) || n < -1) throw new UsageError(`-${p} loops must be an integer >= -1 (got ${n})`);
-  }
+  validateRun(o);
+  checkInt(o.drainEvery, '--drain-every', 0);
+  checkInt(o.heapBytes, '--heap-bytes', 1 << 16);
 }
 
 export class AllocConsistencyError extends Error {

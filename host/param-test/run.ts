@@ -73,23 +73,30 @@ export function replayLine(o: ParamTestOptions): string {
   return a.join(' ');
 }
 
-export function validate(o: ParamTestOptions): void {
-  if (!(o.test in TESTS)) throw new UsageError(`-T must be one of s, l, b, m, i, r (got '${o.test}')`);
-  const pos = (v: number, name: string, min = 1) => {
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got ${v})`);
-  };
-  pos(o.threads, '-t threads');
+/** An integer option >= min, or a UsageError naming it. */
+export function checkInt(v: number, name: string, min = 1): void {
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min} (got ${v})`);
+}
+
+/** The options param-test and alloc-test share: threads, reps, vCPUs and the injection points. */
+export function validateRun(o: { threads: number; reps: number; cpus: number; modulo: number; sleepMs: number; loops: Record<number, number> }): void {
+  checkInt(o.threads, '-t threads');
   if (o.threads > ABI.MAX_THREADS) throw new UsageError(`-t threads must be <= ${ABI.MAX_THREADS} (got ${o.threads})`);
-  pos(o.reps, '-r reps', 0);
-  pos(o.cpus, '--cpus', 1);
+  checkInt(o.reps, '-r reps', 0);
+  checkInt(o.cpus, '--cpus', 1);
   if (o.cpus > ABI.MAX_CPUS) throw new UsageError(`--cpus must be <= ${ABI.MAX_CPUS} (got ${o.cpus})`);
-  pos(o.modulo, '-m', 0);
-  pos(o.sleepMs, '-s', 0);
-  pos(o.disableMod, '-D', 0);
+  checkInt(o.modulo, '-m', 0);
+  checkInt(o.sleepMs, '-s', 0);
   for (const [p, n] of Object.entries(o.loops)) {
     if (!/^[1-9]$/.test(p)) throw new UsageError(`injection point -${p} does not exist (1..9)`);
     if (!Number.isInteger(n) || n < -1) throw new UsageError(`-${p} loops must be an integer >= -1 (got ${n})`);
   }
+}
+
+export function validate(o: ParamTestOptions): void {
+  if (!(o.test in TESTS)) throw new UsageError(`-T must be one of s, l, b, m, i, r (got '${o.test}')`);
+  validateRun(o);
+  checkInt(o.disableMod, '-D', 0);
   if (o.broken && o.test !== 'i') throw new UsageError('--broken applies to -T i only');
 }
 
