@@ -11,7 +11,7 @@ import { Kernel, type ModuleHandle } from '../kernel/kernel.js';
 import type { InjectionOptions } from '../kernel/policy.js';
 import type { KernelStats } from '../kernel/stats.js';
 import type { SupervisorOptions } from '../kernel/supervisor.js';
-import { checkInt, validateRun } from '../param-test/run.js';
+import { checkInt, injectionFlags, supervisorFlags, validateRun } from '../param-test/run.js';
 import { wasmPath } from '../paths.js';
 
 export type Workload = 'larson' | 'threadtest' | 'xmalloc';
@@ -57,18 +57,8 @@ export interface AllocTestResult {
 }
 
 export function replayLine(o: AllocTestOptions): string {
-  const a = ['wasm-rseq alloc-test', `--front ${o.front}`, `--workload ${o.workload}`, `-t ${o.threads}`, `-r ${o.reps}`, `--cpus ${o.cpus}`];
-  for (const [p, n] of Object.entries(o.loops)) a.push(`-${p} ${n}`);
-  if (o.modulo) a.push(`-m ${o.modulo}`);
-  if (o.yield) a.push('-y');
-  if (o.signal) a.push('-k');
-  if (o.sleepMs) a.push(`-s ${o.sleepMs}`);
-  const s = o.supervisor;
-  if (s.preemptHz) a.push(`--preempt-hz ${s.preemptHz}`);
-  if (s.migrateHz) a.push(`--migrate-hz ${s.migrateHz}`);
-  if (s.signalHz) a.push(`--signal-hz ${s.signalHz}`);
-  if (s.sliceMs !== undefined) a.push(`--slice-ms ${s.sliceMs}`);
-  if (s.policy === 'periodic') a.push('--periodic');
+  const a = ['wasm-rseq alloc-test', `--front ${o.front}`, `--workload ${o.workload}`, `-t ${o.threads}`, `-r ${o.reps}`, `--cpus ${o.cpus}`,
+    ...injectionFlags(o), ...supervisorFlags(o.supervisor)];
   if (o.drainEvery !== DEFAULTS.drainEvery) a.push(`--drain-every ${o.drainEvery}`);
   if (o.heapBytes !== DEFAULTS.heapBytes) a.push(`--heap-bytes ${o.heapBytes}`);
   if (!o.checked) a.push('--unchecked');

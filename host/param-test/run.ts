@@ -51,23 +51,35 @@ export interface ParamTestResult {
   replay: string;
 }
 
-export function replayLine(o: ParamTestOptions): string {
-  const a = ['wasm-rseq param-test', `-T ${o.test}`, `-t ${o.threads}`, `-r ${o.reps}`, `--cpus ${o.cpus}`];
+/** The replay flags of the injection options param-test and alloc-test share (-1..-9, -m, -y, -k, -s). */
+export function injectionFlags(o: { loops: Record<number, number>; modulo: number; yield: boolean; signal: boolean; sleepMs: number }): string[] {
+  const a: string[] = [];
   for (const [p, n] of Object.entries(o.loops)) a.push(`-${p} ${n}`);
   if (o.modulo) a.push(`-m ${o.modulo}`);
   if (o.yield) a.push('-y');
   if (o.signal) a.push('-k');
   if (o.sleepMs) a.push(`-s ${o.sleepMs}`);
-  if (o.release) a.push('-M');
-  if (o.disableRseq) a.push('-d');
-  if (o.disableMod) a.push(`-D ${o.disableMod}`);
-  if (o.mmCid) a.push('--mm-cid');
-  const s = o.supervisor;
+  return a;
+}
+
+/** The replay flags of a supervisor policy. */
+export function supervisorFlags(s: SupervisorOptions): string[] {
+  const a: string[] = [];
   if (s.preemptHz) a.push(`--preempt-hz ${s.preemptHz}`);
   if (s.migrateHz) a.push(`--migrate-hz ${s.migrateHz}`);
   if (s.signalHz) a.push(`--signal-hz ${s.signalHz}`);
   if (s.sliceMs !== undefined) a.push(`--slice-ms ${s.sliceMs}`);
   if (s.policy === 'periodic') a.push('--periodic');
+  return a;
+}
+
+export function replayLine(o: ParamTestOptions): string {
+  const a = ['wasm-rseq param-test', `-T ${o.test}`, `-t ${o.threads}`, `-r ${o.reps}`, `--cpus ${o.cpus}`, ...injectionFlags(o)];
+  if (o.release) a.push('-M');
+  if (o.disableRseq) a.push('-d');
+  if (o.disableMod) a.push(`-D ${o.disableMod}`);
+  if (o.mmCid) a.push('--mm-cid');
+  a.push(...supervisorFlags(o.supervisor));
   if (o.broken) a.push('--broken');
   a.push(`--seed ${o.seed}`);
   return a.join(' ');
