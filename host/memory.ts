@@ -101,16 +101,47 @@ export function initMemory(v: SharedView, abi: Abi, plan: MemoryPlan, nodeOf: (c
     [abi.HDR_MEM_SIZE, plan.size], [abi.HDR_OBJ_TABLE, plan.objTable],
   ];
   for (const [off, val] of header) v.store(h + off, val);
-  for (let c = 0; c < plan.cpus; c++) {
-    const r = cpuRec(abi, plan, c);
-    v.store(r + abi.CPU_SEQ, 1);
-    v.store(r + abi.CPU_OWNER, 0);
-    v.store(r + abi.CPU_TARGET, -1);
-    v.store(r + abi.CPU_NODE, nodeOf(c));
-  }
+  for (let c = 0; c < plan.cpus; c++) resetCpu(v, abi, cpuRec(abi, plan, c), nodeOf(c));
   for (let t = 0; t < plan.threads; t++) resetThread(v, abi, threadRec(abi, plan, t));
   for (let id = 0; id < abi.CSID_USER_FIRST; id++) writeDescriptor(v, abi, plan, id, sig);
   v.store(h + abi.HDR_MAGIC, abi.ABI_MAGIC);
+}
+
+/** A vCPU record as the kernel starts it: free (owner 0, odd sequence), no requests, statistics zero. */
+function resetCpu(v: SharedView, abi: Abi, r: number, node: number): void {
+  v.u8.fill(0, r, r + abi.CPU_REC_SIZE);
+  v.store(r + abi.CPU_SEQ, 1);
+  v.store(r + abi.CPU_TARGET, -1);
+  v.store(r + abi.CPU_NODE, node);
+}
+
+/**
+ * Every vCPU and thread record, the scheduler words and the user descriptors back to their state
+ * right after initMemory, except that threads keep their registration (struct rseq area, state,
+ * length, signature, pid). The caller holds SCHED_LOCK and has checked that nobody owns or waits.
+ */
+export function resetRecords(v: SharedView, abi: Abi, plan: MemoryPlan): void {
+  for (let c = 0; c < plan.cpus; c++) {
+    const r = cpuRec(abi, plan, c);
+    resetCpu(v, abi, r, v.load(r + abi.CPU_NODE));
+  }
+  for (let t = 0; t < plan.threads; t++) {
+    const r = threadRec(abi, plan, t);
+    const keep = [abi.T_AREA, abi.T_STATE, abi.T_REG_LEN, abi.T_REG_SIG, abi.T_PID].map((f) => [f, v.load(r + f)] as const);
+    const area = v.u8.slice(r, r + abi.T_AREA);
+    resetThread(v, abi, r);
+    v.u8.set(area, r);
+    for (const [f, x] of keep) v.store(r + f, x);
+    if (keep[2][1] !== 0) {
+      // Registered: the ids a thread that owns nothing reads (cpu_id_start 0, as after registration).
+      const a = keep[0][1];
+      v.store(a + abi.RSEQ_CPU_ID_START, 0); v.store(a + abi.RSEQ_CPU_ID, 0);
+      v.store(a + abi.RSEQ_MM_CID, 0); v.store(a + abi.RSEQ_NODE_ID, v.load(cpuRec(abi, plan, 0) + abi.CPU_NODE));
+      v.store64(a + abi.RSEQ_CS, 0n);
+    }
+  }
+  for (const w of [abi.SCHED_WAITERS, abi.SCHED_HEAD, abi.SCHED_TAIL, abi.SCHED_CID_MAP, abi.SCHED_TICK]) v.store(w, 0);
+  v.u8.fill(0, descAddr(abi, plan, abi.CSID_USER_FIRST), descAddr(abi, plan, plan.nrDesc));
 }
 
 /** A thread slot as a new, unregistered thread finds it (cpu_id -1, owning nothing). */

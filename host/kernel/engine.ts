@@ -5,7 +5,7 @@
 import { readAbi, type Abi } from '../abi.js';
 import { RegionExhaustedError, RseqError, UsageError, errnoName, reviveError } from '../errors.js';
 import {
-  SharedView, createSharedMemory, initMemory, planMemory, resetThread, threadRec, writeDescriptor, type MemoryPlan,
+  SharedView, createSharedMemory, initMemory, planMemory, resetRecords, resetThread, writeDescriptor, type MemoryPlan,
 } from '../memory.js';
 import { hostFile, wasmPath } from '../paths.js';
 import { platform, type ThreadPort } from '../platform/index.js';
@@ -398,31 +398,7 @@ export class Engine {
       if (owned.length || this.sched.waiters() > 0) {
         throw new UsageError(`kernel.reset: vCPUs ${owned.join(', ')} are owned by pool workers; reset between tasks`);
       }
-      for (let c = 0; c < plan.cpus; c++) {
-        const r = this.sched.cpu(c);
-        const node = v.load(r + abi.CPU_NODE);
-        v.u8.fill(0, r, r + abi.CPU_REC_SIZE);
-        v.store(r + abi.CPU_SEQ, 1);
-        v.store(r + abi.CPU_TARGET, -1);
-        v.store(r + abi.CPU_NODE, node);
-      }
-      for (let t = 0; t < plan.threads; t++) {
-        const r = threadRec(abi, plan, t);
-        const keep = [abi.T_AREA, abi.T_STATE, abi.T_REG_LEN, abi.T_REG_SIG, abi.T_PID].map((f) => [f, v.load(r + f)] as const);
-        const area = v.u8.slice(r, r + abi.T_AREA);
-        resetThread(v, abi, r);
-        v.u8.set(area, r);
-        for (const [f, x] of keep) v.store(r + f, x);
-        if (keep[2][1] !== 0) {
-          // Registered: the ids a thread that owns nothing reads (cpu_id_start 0, as after registration).
-          const a = keep[0][1];
-          v.store(a + abi.RSEQ_CPU_ID_START, 0); v.store(a + abi.RSEQ_CPU_ID, 0);
-          v.store(a + abi.RSEQ_MM_CID, 0); v.store(a + abi.RSEQ_NODE_ID, v.load(this.sched.cpu(0) + abi.CPU_NODE));
-          v.store64(a + abi.RSEQ_CS, 0n);
-        }
-      }
-      for (const w of [abi.SCHED_WAITERS, abi.SCHED_HEAD, abi.SCHED_TAIL, abi.SCHED_CID_MAP, abi.SCHED_TICK]) v.store(w, 0);
-      v.u8.fill(0, plan.descBase + abi.CSID_USER_FIRST * abi.CS_SIZE, plan.descBase + plan.nrDesc * abi.CS_SIZE);
+      resetRecords(v, abi, plan);
       this.nextDesc = abi.CSID_USER_FIRST;
       this.resetAllocations();
     } finally {
