@@ -1,28 +1,8 @@
 // examples/http-service end to end: the server on 127.0.0.1 (port 0), a bounded number of real HTTP
 // requests, exact counts in /metrics, an exposition that parses, and a clean exit on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const SERVER = fileURLToPath(new URL('../../examples/http-service/server.js', import.meta.url));
-
-/** Start the example; resolves with its base URL once it prints its listening line. */
-async function start(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', CPUS: '2', WORKERS: '4', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 30 s: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
-  });
-  return { child, base };
-}
+import { startServer, stopServer } from '../bench/suites/service.js';
 
 /** Parse a Prometheus text exposition strictly enough to catch malformed lines; returns samples by series. */
 function parseExposition(text: string): Map<string, number> {
@@ -44,17 +24,10 @@ function parseExposition(text: string): Map<string, number> {
   return samples;
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const [code] = (await Promise.race([exited, new Promise((_, rej) => setTimeout(() => rej(new Error('no exit within 20 s of SIGTERM')), 20_000))])) as [number | null];
-  return code;
-}
-
 describe('examples/http-service', { timeout: 120_000 }, () => {
   for (const mode of ['per-vcpu', 'atomics'] as const) {
     test(`${mode}: request counts in /metrics are exact and the exposition parses`, async () => {
-      const { child, base } = await start({ METRICS: mode });
+      const { child, url: base } = await startServer(mode, 2);
       try {
         const work = 300, hello = 57;
         // Bounded load: 16 requests in flight at a time, a fixed total.
@@ -78,7 +51,7 @@ describe('examples/http-service', { timeout: 120_000 }, () => {
           assert.ok(commits >= 2 * (work + hello), `kernel commits ${commits} cover every add and record`);
         }
       } finally {
-        assert.equal(await stop(child), 0, 'SIGTERM closes cleanly');
+        assert.equal(await stopServer(child), 0, 'SIGTERM closes cleanly');
       }
     });
   }

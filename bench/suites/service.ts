@@ -27,7 +27,8 @@ const p50Ms: Metric = { key: 'p50Ms', label: 'p50', unit: 'ms', better: 'lower',
 const p99Ms: Metric = { key: 'p99Ms', label: 'p99', unit: 'ms', better: 'lower', format: ms };
 const errors: Metric = { key: 'errors', label: 'errors', unit: '', better: 'lower', format: (x) => String(x) };
 
-async function startServer(mode: string, cpus: number): Promise<{ child: ChildProcess; url: string }> {
+/** Start examples/http-service with METRICS=`mode`; resolves with its URL once it prints its listening line. */
+export async function startServer(mode: string, cpus: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [SERVER], {
     env: { ...process.env, PORT: '0', METRICS: mode, CPUS: String(cpus), WORKERS: String(WORKERS_PER_VCPU * cpus) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -45,13 +46,15 @@ async function startServer(mode: string, cpus: number): Promise<{ child: ChildPr
   return { child, url };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = once(child, 'exit');
+/** SIGTERM the service (SIGKILL after 10 s); resolves with its exit code (null if it had to be killed). */
+export async function stopServer(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = once(child, 'exit') as Promise<[number | null]>;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
+  const [code] = await exited;
   clearTimeout(timer);
+  return code;
 }
 
 interface Run { rps: number; p50: number; p99: number; errors: number }
