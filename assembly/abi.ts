@@ -348,6 +348,51 @@ export const BPD_TOP: i32 = 4;             // i32 blocks on the central stack (u
 export const BPD_STATE: i32 = 128;         // i32 per block: 0 free, 1 handed out (Atomics CAS on release)
 
 // ---------------------------------------------------------------------------------------------
+// Kernel-run tracing (Kernel.create({ trace }), host/kernel/trace-ring.ts): what the slow path,
+// the scheduler calls around it, the supervisor and the reaper did, as events in one ring per
+// thread slot plus one for the supervisor, so a dead or hung thread's events stay readable from
+// the main thread. One region laid out by host/memory.ts, its address in HDR_TRACE (0: tracing
+// off, and no thread looks further). Each ring has ONE writer: its thread (the supervisor for the
+// last ring; the main thread writes a thread's ring only after confirming its exit). The writer
+// stores an event's fields with plain stores, then publishes it by Atomics.store of TRING_COUNT;
+// readers Atomics.load the count first. Event i lives at TRING_EVENTS + (i % capacity) * TEV_SIZE,
+// so a full ring overwrites its oldest events: count - capacity of them were dropped.
+//   control block: 0 f64 TRACE_T0 | 8 i32 TRACE_CAPACITY | 12 i32 TRACE_RINGS | ... | 128 ring 0
+//   ring:          0 i32 TRING_COUNT (own line) | 128 events
+//   event:   0                 8        12       16
+//            +-----------------+--------+--------+
+//            |ts (f64 µs)      |what    |arg     |   what = kind | (vCPU & 0xff) << 8 | aux << 16
+//            +-----------------+--------+--------+   (vCPU 0xff: none); arg: kind-specific
+export const HDR_TRACE: i32 = 112;         // header word: address of the trace control block, 0 = off
+export const TRACE_T0: i32 = 0;            // f64 absolute ms (timeOrigin + now) events are timed from
+export const TRACE_CAPACITY: i32 = 8;      // i32 events per ring
+export const TRACE_RINGS: i32 = 12;        // i32 rings: thread slots + 1 (the supervisor's, last)
+export const TRACE_RING_BASE: i32 = 128;   // ring 0; ring r at + r * ring bytes (TRING_EVENTS + capacity * TEV_SIZE, line-rounded)
+export const TRING_COUNT: i32 = 0;         // u32 events ever written to this ring
+export const TRING_EVENTS: i32 = 128;
+export const TEV_TS: i32 = 0;
+export const TEV_WHAT: i32 = 8;
+export const TEV_ARG: i32 = 12;
+export const TEV_SIZE: i32 = 16;
+export const TEV_NO_CPU: i32 = 0xff;
+/** Event kinds (aux / arg per kind). */
+export const TEV_TAKE: i32 = 1;       // took vCPU (the event's vCPU)
+export const TEV_RELEASE: i32 = 2;    // let it go; arg: commits made since TEV_TAKE
+export const TEV_ABORT: i32 = 3;      // a section aborted in the slow path; aux: cause (T_ABORT_BY index)
+export const TEV_ACT: i32 = 4;        // acted on requests; aux: the REQ_* bits
+export const TEV_MIGRATE: i32 = 5;    // moved off the event's vCPU; arg: the vCPU it runs on now
+export const TEV_YIELD: i32 = 6;      // sched_yield
+export const TEV_SLEEP: i32 = 7;      // injected sleep; arg: ms
+export const TEV_SLICE_GRANT: i32 = 8;  // time-slice extension granted
+export const TEV_SLICE_END: i32 = 9;    // grant ended; aux: the T_SLICE_* counter offset it was counted under
+export const TEV_REQUEST: i32 = 10;   // supervisor: requested on the event's vCPU; aux: REQ_* bits; arg: TEV_WHY_*
+export const TEV_DEATH: i32 = 11;     // the thread's exit was confirmed (written by the main thread)
+/** Why the supervisor requested (TEV_REQUEST's arg). */
+export const TEV_WHY_INJECTED: i32 = 0;   // an injection rate (preempt / migrate / signal Hz)
+export const TEV_WHY_SLICE: i32 = 1;      // the time slice ran out while threads wait
+export const TEV_WHY_EXTENSION: i32 = 2;  // a time-slice extension grant ran out
+
+// ---------------------------------------------------------------------------------------------
 // Deterministic checking (host/check/, `wasm-rseq check`): the explorer's control block, allocated
 // in the heap by the checker's main thread. Exactly one kernel thread runs at a time: the one whose
 // index is in CHK_TOKEN. Every word is written by the token holder only (plain stores), except

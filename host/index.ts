@@ -1,5 +1,5 @@
 // wasm-rseq: Linux restartable sequences for WebAssembly threads. Public API.
-export { Kernel, type KernelOptions, type ModuleHandle, type CallResult } from './kernel/kernel.js';
+export { Kernel, type KernelOptions, type ModuleHandle, type CallResult, type TraceOptions, type ChromeTrace, type TraceEvent } from './kernel/kernel.js';
 export type { SupervisorOptions, InjectionOptions, SchedulingPolicy, PolicySpec } from './kernel/policy.js';
 export { ABORT_CAUSES, type KernelStats, type ThreadStats, type CpuStats, type AbortCause } from './kernel/stats.js';
 export {

@@ -18,6 +18,10 @@ export interface MemoryPlan {
   readonly heapSize: number;
   /** The object table (host/objects/): named per-vCPU objects for JavaScript. */
   readonly objTable: number;
+  /** The trace rings' control block (host/kernel/trace-ring.ts), 0 when tracing is off. */
+  readonly traceBase: number;
+  /** Events per trace ring (0: tracing off). */
+  readonly traceCapacity: number;
   /** Bytes of the whole memory (initial == maximum: it never grows). */
   readonly size: number;
 }
@@ -25,18 +29,31 @@ export interface MemoryPlan {
 const PAGE = 65536;
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
-export function planMemory(abi: Abi, o: { cpus: number; threads: number; nodes: number; poolStride: number }): MemoryPlan {
+/** Bytes of one trace ring: its count line, then `capacity` events, rounded to a line. */
+export const traceRingBytes = (abi: Abi, capacity: number) => alignUp(abi.TRING_EVENTS + capacity * abi.TEV_SIZE, abi.LINE);
+/** Bytes of the trace region: the control block and a ring per thread slot plus the supervisor's. */
+export const traceBytes = (abi: Abi, threads: number, capacity: number) =>
+  capacity > 0 ? abi.TRACE_RING_BASE + (threads + 1) * traceRingBytes(abi, capacity) : 0;
+
+export function planMemory(
+  abi: Abi, o: { cpus: number; threads: number; nodes: number; poolStride: number; traceCapacity?: number },
+): MemoryPlan {
   const descBase = abi.DESC_BASE;
   const cpuBase = alignUp(descBase + abi.NR_DESC * abi.CS_SIZE, abi.LINE);
   const threadBase = alignUp(cpuBase + o.cpus * abi.CPU_REC_SIZE, abi.LINE);
   const textBase = alignUp(threadBase + o.threads * abi.THREAD_REC_SIZE, abi.LINE);
   const poolBase = alignUp(textBase + abi.NR_DESC * abi.TEXT_STRIDE, o.poolStride);
   const objTable = alignUp(poolBase + o.cpus * o.poolStride, abi.LINE);
-  const heapBase = alignUp(objTable + abi.OBJ_TABLE_ENTRIES + abi.OBJ_MAX * abi.OBJ_ENTRY_SIZE, abi.LINE);
+  const traceCapacity = o.traceCapacity ?? 0;
+  const objEnd = alignUp(objTable + abi.OBJ_TABLE_ENTRIES + abi.OBJ_MAX * abi.OBJ_ENTRY_SIZE, abi.LINE);
+  const traceBase = traceCapacity > 0 ? objEnd : 0;
+  const heapBase = alignUp(objEnd + traceBytes(abi, o.threads, traceCapacity), abi.LINE);
   const heapSize = abi.HOST_REGION_END - heapBase;
-  if (heapSize < 65536) throw new RangeError(`per-vCPU pool too large: ${o.cpus} x ${o.poolStride} bytes leaves no heap`);
+  if (heapSize < 65536) {
+    throw new RangeError(`per-vCPU pool (${o.cpus} x ${o.poolStride} bytes) and trace rings (${traceBytes(abi, o.threads, traceCapacity)} bytes) leave no heap`);
+  }
   const size = alignUp(abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS, PAGE);
-  return { ...o, cpuBase, threadBase, descBase, nrDesc: abi.NR_DESC, textBase, poolBase, heapBase, heapSize, objTable, size };
+  return { ...o, cpuBase, threadBase, descBase, nrDesc: abi.NR_DESC, textBase, poolBase, heapBase, heapSize, objTable, traceBase, traceCapacity, size };
 }
 
 /** Typed access to the shared memory by byte address. */
@@ -98,7 +115,7 @@ export function initMemory(v: SharedView, abi: Abi, plan: MemoryPlan, nodeOf: (c
     [abi.HDR_CPU_BASE, plan.cpuBase], [abi.HDR_THREAD_BASE, plan.threadBase], [abi.HDR_DESC_BASE, plan.descBase],
     [abi.HDR_NR_DESC, plan.nrDesc], [abi.HDR_TEXT_BASE, plan.textBase], [abi.HDR_POOL_BASE, plan.poolBase],
     [abi.HDR_POOL_STRIDE, plan.poolStride], [abi.HDR_HEAP_BASE, plan.heapBase], [abi.HDR_HEAP_SIZE, plan.heapSize],
-    [abi.HDR_MEM_SIZE, plan.size], [abi.HDR_OBJ_TABLE, plan.objTable],
+    [abi.HDR_MEM_SIZE, plan.size], [abi.HDR_OBJ_TABLE, plan.objTable], [abi.HDR_TRACE, plan.traceBase],
   ];
   for (const [off, val] of header) v.store(h + off, val);
   for (let c = 0; c < plan.cpus; c++) resetCpu(v, abi, cpuRec(abi, plan, c), nodeOf(c));

@@ -7,11 +7,11 @@ import { ABI } from '../abi.js';
 import { FRONTS, allocError, type Allocator, type Front } from '../alloc/allocator.js';
 import { AllocError, UsageError } from '../errors.js';
 import { engineOf } from '../internal.js';
-import { Kernel, type ModuleHandle } from '../kernel/kernel.js';
+import type { Kernel, ModuleHandle } from '../kernel/kernel.js';
 import type { InjectionOptions } from '../kernel/policy.js';
 import type { KernelStats } from '../kernel/stats.js';
 import type { SupervisorOptions } from '../kernel/supervisor.js';
-import { checkInt, injectionFlags, supervisorFlags, validateRun } from '../param-test/run.js';
+import { checkInt, closeTracedKernel, createTracedKernel, injectionFlags, supervisorFlags, validateRun, type TraceSink } from '../param-test/run.js';
 import { wasmPath } from '../paths.js';
 
 export type Workload = 'larson' | 'threadtest' | 'xmalloc';
@@ -146,9 +146,9 @@ export function checkAfter(al: Allocator, slots: number): void {
   }
 }
 
-export async function runAllocTest(o: AllocTestOptions, log: (line: string) => void = () => {}): Promise<AllocTestResult> {
+export async function runAllocTest(o: AllocTestOptions, log: (line: string) => void = () => {}, sink?: TraceSink): Promise<AllocTestResult> {
   validate(o);
-  const kernel = await Kernel.create({ cpus: o.cpus, threads: o.threads, seed: o.seed, supervisor: o.supervisor });
+  const kernel = await createTracedKernel({ cpus: o.cpus, threads: o.threads, seed: o.seed, supervisor: o.supervisor }, sink);
   const replay = replayLine(o);
   const t0 = performance.now();
   let runMs = 0;
@@ -188,6 +188,6 @@ export async function runAllocTest(o: AllocTestOptions, log: (line: string) => v
     if (!(e instanceof AllocError) && !(e instanceof AllocConsistencyError)) throw e;
     return end(false, `${name}: ${e.name}: ${e.message}`, al);
   } finally {
-    await kernel.close();
+    await closeTracedKernel(kernel, sink);
   }
 }

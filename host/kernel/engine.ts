@@ -17,6 +17,9 @@ import { createPolicy, type InjectionOptions, type PolicySpec, type SupervisorOp
 import { BumpRegion } from './region.js';
 import { Sched, wakeIdle } from './sched.js';
 import { readStats, type KernelStats } from './stats.js';
+import { TraceWriter, readRings, resetTrace } from './trace-ring.js';
+import { kernelTrace } from '../trace/kernel.js';
+import type { ChromeTrace } from '../trace/chrome.js';
 import { writeSupervisorOptions, type SupervisorData } from './supervisor.js';
 import { ThreadHandle, type Req } from './thread-handle.js';
 import { verifyModule } from './verify.js';
@@ -79,14 +82,15 @@ export class Engine {
 
   /** Create the memory, compile the core module once and start every thread and the supervisor. */
   static async create(options: KernelOptions = {}): Promise<Engine> {
-    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor, register, sliceExtension } = normalizeOptions(options);
+    const { cpus, threads, poolSlots, poolStride, seed, topology, supervisor, register, sliceExtension, traceCapacity } = normalizeOptions(options);
     const core = await WebAssembly.compile(await platform.readBytes(wasmPath('rseq')));
     const abi = await readAbi(core);
     const sig = (options.sig ?? abi.RSEQ_SIG) | 0;
-    const plan = planMemory(abi, { cpus, threads: threads + poolSlots, nodes: Math.max(...topology) + 1, poolStride });
+    const plan = planMemory(abi, { cpus, threads: threads + poolSlots, nodes: Math.max(...topology) + 1, poolStride, traceCapacity });
     const memory = createSharedMemory(plan);
     initMemory(new SharedView(memory), abi, plan, (c) => topology[c], sig);
     writeSliceExtension(new SharedView(memory), abi, sliceExtension);
+    if (plan.traceBase) resetTrace(new SharedView(memory), abi, plan);
     const e = new Engine(memory, abi, plan, core, sig, supervisor, seed);
     e.modules.push({ id: 0, name: 'core', module: core, host: await e.hostInstance(core) });
     try {
@@ -196,6 +200,8 @@ export class Engine {
     v.store(rec + abi.T_VCPU, -1);
     v.store(rec + abi.T_SEQP, 0);
     v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
+    // Its ring's writer is gone: the main thread may append to it now.
+    if (this.plan.traceBase) new TraceWriter(v, abi, this.plan, slot).record(abi.TEV_DEATH, -1);
     // vCPUs the dead thread had stopped (stop_cpu) run again.
     for (let c = 0; c < this.plan.cpus; c++) {
       const stop = this.sched.cpu(c) + abi.CPU_STOP;
@@ -399,6 +405,7 @@ export class Engine {
         throw new UsageError(`kernel.reset: vCPUs ${owned.join(', ')} are owned by pool workers; reset between tasks`);
       }
       resetRecords(v, abi, plan);
+      if (plan.traceBase) resetTrace(v, abi, plan);
       this.nextDesc = abi.CSID_USER_FIRST;
       this.resetAllocations();
     } finally {
@@ -414,6 +421,12 @@ export class Engine {
 
   stats(): KernelStats {
     return readStats(this.view, this.abi, this.plan);
+  }
+
+  /** What the trace rings hold now, as Chrome Trace Event JSON. Throws UsageError when not tracing. */
+  trace(): ChromeTrace {
+    if (!this.plan.traceBase) throw new UsageError('kernel.trace: this kernel does not trace (create it with trace: true)');
+    return kernelTrace(this.abi, readRings(this.view, this.abi, this.plan), this.plan.cpus, this.plan.traceCapacity);
   }
 
   get supervised(): boolean {

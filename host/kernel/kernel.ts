@@ -5,9 +5,11 @@ import { Engine, type CallResult, type LoadOptions, type ModuleHandle } from './
 import type { KernelOptions } from './options.js';
 import type { InjectionOptions, SupervisorOptions } from './policy.js';
 import type { KernelStats } from './stats.js';
+import type { ChromeTrace } from '../trace/chrome.js';
 import { mainObjects, type BlockPool, type BlockPoolOptions, type Counter, type Histogram, type HistogramOptions, type ObjectTable } from '../objects/index.js';
 
-export type { KernelOptions } from './options.js';
+export type { KernelOptions, TraceOptions } from './options.js';
+export type { ChromeTrace, TraceEvent } from '../trace/chrome.js';
 import type { Allocator, AllocatorOptions } from '../alloc/allocator.js';
 export type { CallResult, LoadOptions, ModuleHandle } from './engine.js';
 
@@ -137,6 +139,14 @@ export class Kernel {
 
   /** Commits, aborts by cause, migrations, preemptions, per vCPU and per thread (a racy snapshot). */
   stats(): KernelStats { return engineOf(this, 'kernel.stats').stats(); }
+
+  /**
+   * What the kernel recorded since it started or was last reset (created with `trace`), as Chrome
+   * Trace Event JSON for Perfetto: a track per thread (pid 1) and per vCPU (pid 2). Readable while
+   * threads run (a snapshot), after a thread died, or while one hangs; exact once threads are parked.
+   * `otherData.dropped` counts events the bounded rings overwrote. Throws UsageError when not tracing.
+   */
+  trace(): ChromeTrace { return engineOf(this, 'kernel.trace').trace(); }
 
   /** Whether the supervisor is running (false if it was never started or has died). */
   get supervised(): boolean { return engineOf(this, 'kernel.supervised').supervised; }

@@ -27,7 +27,21 @@ export interface KernelOptions {
   supervisor?: SupervisorOptions | false;
   /** The rseq time-slice extension (Linux 7.0). */
   sliceExtension?: SliceExtensionOptions;
+  /**
+   * Record what the kernel does (vCPU spans, aborts by cause, requests, migrations, ...) into a
+   * bounded ring per thread in the shared memory, read with kernel.trace(). Off by default.
+   */
+  trace?: boolean | TraceOptions;
 }
+
+export interface TraceOptions {
+  /** Events each thread's ring keeps; older ones are overwritten (and counted as dropped).
+   *  Default: what 4 MiB hold for all threads, between 256 and 16384. */
+  eventsPerThread?: number;
+}
+
+/** The trace rings' default share of the host region (taken from the heap). */
+const TRACE_BUDGET = 4 << 20;
 
 export interface SliceExtensionOptions {
   /** Offered at all (default true; false = the kernel's rseq_slice_ext=off: prctl SET answers ENOTSUPP). */
@@ -72,7 +86,19 @@ export function normalizeOptions(options: KernelOptions) {
   if (!(typeof sliceExtension.scale === 'number' && sliceExtension.scale > 0 && sliceExtension.scale <= 1e4)) {
     throw new UsageError(`options.sliceExtension.scale must be a number in (0, 10000], got ${String(se.scale)}`);
   }
-  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true, sliceExtension };
+  const traceCapacity = traceEvents(options.trace, threads + poolSlots);
+  return { cpus, threads, poolSlots, nodes, poolStride, seed, topology, supervisor, register: options.register ?? true, sliceExtension, traceCapacity };
+}
+
+/** Events per trace ring for `options.trace` (0: off). */
+function traceEvents(t: KernelOptions['trace'], slots: number): number {
+  if (t === undefined || t === false) return 0;
+  if (t !== true && (typeof t !== 'object' || t === null)) throw new UsageError(`options.trace must be a boolean or an object, got ${String(t)}`);
+  const rings = slots + 1;
+  const fallback = Math.min(16384, Math.max(256, Math.floor(TRACE_BUDGET / (rings * ABI.TEV_SIZE))));
+  const n = t === true ? fallback : t.eventsPerThread ?? fallback;
+  // The rings come out of the heap, which must keep room for the run's own data.
+  return int(n, 'trace.eventsPerThread', 1, Math.floor((8 << 20) / (rings * ABI.TEV_SIZE)));
 }
 
 /** Throws UsageError unless `o` is a valid supervisor policy. */

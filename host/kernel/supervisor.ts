@@ -7,6 +7,7 @@ import { SharedView, type MemoryPlan } from '../memory.js';
 import { platform } from '../platform/index.js';
 import { SLICE_END, createPolicy, type PolicySpec, type SupervisorOptions } from './policy.js';
 import { Sched } from './sched.js';
+import { TraceWriter, supervisorRing } from './trace-ring.js';
 import { nowMs } from './slice.js';
 
 export type { SupervisorOptions } from './policy.js';
@@ -39,6 +40,7 @@ export function supervise(d: SupervisorData): void {
   const { abi } = d;
   const s = new Sched(v, abi, d.plan);
   const policy = createPolicy(abi, d.policy, d.plan.cpus);
+  const trace = d.plan.traceBase ? new TraceWriter(v, abi, d.plan, supervisorRing(d.plan)) : undefined;
   const counted: [number, number][] = [[abi.REQ_PREEMPT, abi.CPU_PREEMPTS], [abi.REQ_MIGRATE, abi.CPU_MIGRATES], [abi.REQ_SIGNAL, abi.CPU_SIGNALS]];
   const run = abi.SCHED_SUPERVISOR >> 2;
   let gen = v.load(abi.SCHED_SUP_GEN);
@@ -90,11 +92,12 @@ export function supervise(d: SupervisorData): void {
       // Time-slice extension: an owner holding a grant is not preempted until its deadline; then it is.
       const deadline = owner > 0 ? v.f64[(s.thread(owner - 1) + abi.T_SLICE_DEADLINE) >> 3] : 0;
       if (deadline > 0) {
-        if (wall >= deadline) s.request(c, abi.REQ_PREEMPT);
+        if (wall >= deadline) { s.request(c, abi.REQ_PREEMPT); trace?.record(abi.TEV_REQUEST, c, abi.REQ_PREEMPT, abi.TEV_WHY_EXTENSION); }
         else { bits &= ~(SLICE_END | abi.REQ_PREEMPT); nextDeadline = Math.min(nextDeadline, deadline); }
       }
       if (bits === 0) continue;
-      if (bits & SLICE_END) s.request(c, abi.REQ_PREEMPT);
+      if (bits & SLICE_END) { s.request(c, abi.REQ_PREEMPT); trace?.record(abi.TEV_REQUEST, c, abi.REQ_PREEMPT, abi.TEV_WHY_SLICE); }
+      if (bits & ~SLICE_END) trace?.record(abi.TEV_REQUEST, c, bits & ~SLICE_END, abi.TEV_WHY_INJECTED);
       for (const [bit, counter] of counted) {
         if (bits & bit) { s.request(c, bit); v.add(cr + counter, 1); }
       }

@@ -11,6 +11,7 @@ import { ACCESS_LOAD, SectionPhase } from '../check/phase.js';
 import { Sched } from './sched.js';
 import { expectedFlags, grantMs, nowMs, slicePrctl } from './slice.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
+import { TraceWriter } from './trace-ring.js';
 import { Umcg } from './umcg.js';
 
 const SETTLED = Promise.resolve();
@@ -31,6 +32,8 @@ export class ThreadKernel {
   private check?: ThreadCheck;
   /** Ordinary runs of instrumented modules: where this thread is in its section (point 10). */
   private readonly phase: SectionPhase;
+  /** This thread's trace ring when the kernel traces (Kernel.create({ trace })): every use is one `?.` branch when off. */
+  private readonly trace?: TraceWriter;
   // Int32 indices of this thread's own words (every per-task path reads them: no address arithmetic,
   // no lookups in the large abi object). T_VCPU, T_REG_LEN, T_EVENTS and T_COMMITS are written by
   // this thread (T_VCPU also by a thread granting it a vCPU, before the T_GRANT store this thread
@@ -48,6 +51,7 @@ export class ThreadKernel {
     this.sched = new Sched(v, abi, plan, this.policy);
     this.rec = this.sched.thread(slot);
     this.phase = new SectionPhase(abi);
+    if (plan.traceBase) this.trace = new TraceWriter(v, abi, plan, slot);
     this.i32 = v.i32;
     this.vcpuIdx = (this.rec + abi.T_VCPU) >> 2;
     this.regLenIdx = (this.rec + abi.T_REG_LEN) >> 2;
@@ -194,8 +198,9 @@ export class ThreadKernel {
     if (c >= 0 && v.load(this.sched.cpu(this.vcpu) + abi.CPU_STOP) !== 0) {
       // Our vCPU is stopped (another thread's stop_cpu): leave it; the scheduler gives us a running one.
       events |= abi.REQ_FENCE;
+      this.trace?.record(abi.TEV_ACT, this.vcpu, abi.REQ_FENCE);
       v.store(rec + abi.T_SEQP, 0);
-      this.accountCommits();
+      this.releasing();
       this.sched.release(this.slot);
       this.take(this.sched.acquire(this.slot, -1));
     }
@@ -267,7 +272,7 @@ export class ThreadKernel {
     if (this.i32[this.vcpuIdx] < 0) return;
     if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
     this.i32[this.seqpIdx] = 0;
-    this.accountCommits();
+    this.releasing();
     this.sched.release(this.slot);
   }
 
@@ -277,9 +282,10 @@ export class ThreadKernel {
     this.syscallEntry();
     v.add(rec + abi.T_YIELDS, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_YIELD);
+    this.trace?.record(abi.TEV_YIELD, this.vcpu);
     if (this.vcpu < 0 || this.sched.waiters() === 0) return;
     v.store(rec + abi.T_SEQP, 0);
-    this.accountCommits();
+    this.releasing();
     this.take(this.sched.yield(this.slot));
     this.refresh(this.vcpu);
   }
@@ -296,6 +302,7 @@ export class ThreadKernel {
     this.syscallEntry();
     v.add(rec + abi.T_SLEEPS, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_SLEEP);
+    this.trace?.record(abi.TEV_SLEEP, this.vcpu, 0, ms);
     this.park();
     Atomics.wait(v.i32, (rec + abi.T_PID) >> 2, v.load(rec + abi.T_PID), ms);
   }
@@ -303,6 +310,7 @@ export class ThreadKernel {
   private handleRequest(c: number): number {
     const { v, abi, rec } = this;
     const bits = v.load(this.sched.cpu(c) + abi.CPU_REQUEST);
+    if (bits !== 0) this.trace?.record(abi.TEV_ACT, c, bits);
     const slice = v.get(rec + abi.T_SLICE);
     if (slice & abi.SLICE_ACTIVE) {
       // Interrupted again while granted (the grant ran out, a signal, a migration): revoke.
@@ -314,6 +322,7 @@ export class ThreadKernel {
       v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = nowMs() + grantMs(v, abi);
       v.set(rec + abi.T_SLICE, slice | abi.SLICE_ACTIVE);
       v.add(rec + abi.T_SLICE_GRANTS, 1);
+      this.trace?.record(abi.TEV_SLICE_GRANT, c);
       // Arm the "hrtimer": the supervisor recomputes its wait to end at the deadline.
       Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
       return this.sched.acknowledge(c) | bits;
@@ -322,9 +331,9 @@ export class ThreadKernel {
       Atomics.and(v.i32, (this.sched.cpu(c) + abi.CPU_REQUEST) >> 2, ~abi.REQ_MIGRATE);
       v.add(rec + abi.T_PREEMPTED, 1);
       v.store(rec + abi.T_SEQP, 0);
-      this.accountCommits();
+      this.releasing();
       const to = this.take(this.sched.migrate(this.slot));
-      if (to !== c) v.add(rec + abi.T_MIGRATED, 1);
+      this.countMigration(c, to);
       this.check?.migrated(c, to);
       return bits;
     }
@@ -333,15 +342,21 @@ export class ThreadKernel {
       if (this.sched.waiters() > 0) {
         Atomics.and(v.i32, (this.sched.cpu(c) + abi.CPU_REQUEST) >> 2, ~abi.REQ_PREEMPT);
         v.store(rec + abi.T_SEQP, 0);
-        this.accountCommits();
-        const to = this.take(this.sched.yield(this.slot));
-        if (to !== c) v.add(rec + abi.T_MIGRATED, 1);
+        this.releasing();
+        this.countMigration(c, this.take(this.sched.yield(this.slot)));
         return bits;
       }
     }
     if (bits & abi.REQ_FENCE) v.add(rec + abi.T_FENCED, 1);
     if (bits & abi.REQ_SIGNAL) v.add(rec + abi.T_SIGNALLED, 1);
     return this.sched.acknowledge(c) | bits;
+  }
+
+  /** A request moved this thread from vCPU `from` to `to` (staying put is no migration). */
+  private countMigration(from: number, to: number): void {
+    if (to === from) return;
+    this.v.add(this.rec + this.abi.T_MIGRATED, 1);
+    this.trace?.record(this.abi.TEV_MIGRATE, from, 0, to);
   }
 
   // --- time-slice extension (slice.ts) ---------------------------------------------------------
@@ -403,6 +418,7 @@ export class ThreadKernel {
     v.set(rec + abi.T_SLICE, v.get(rec + abi.T_SLICE) & ~abi.SLICE_ACTIVE);
     v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = 0;
     v.add(rec + counter, 1);
+    this.trace?.record(abi.TEV_SLICE_END, this.vcpu, counter);
   }
 
   /** Syscall entry work: a user-set `granted` faults; an active grant is revoked and the vCPU relinquished. */
@@ -419,7 +435,7 @@ export class ThreadKernel {
     const { v, abi, rec } = this;
     if (this.vcpu < 0 || this.sched.waiters() === 0) return;
     v.store(rec + abi.T_SEQP, 0);
-    this.accountCommits();
+    this.releasing();
     this.take(this.sched.yield(this.slot));
     this.refresh(this.vcpu);
   }
@@ -432,15 +448,20 @@ export class ThreadKernel {
       else this.v.set(this.v.get(this.rec + this.abi.T_AREA) + this.abi.RSEQ_SLICE_CTRL, 0);
     }
     this.commitsAtTake = this.commits();
+    this.trace?.record(this.abi.TEV_TAKE, c);
     return c;
   }
 
-  /** Add the commits made on this vCPU since taking it to its CPU_COMMITS (exact: one 64-bit atomic add). */
-  private accountCommits(): void {
+  /**
+   * Bookkeeping just before this thread lets go of its vCPU: the commits made on it since taking it
+   * go to its CPU_COMMITS (exact: one 64-bit atomic add) and end its trace span.
+   */
+  private releasing(): void {
     const c = this.i32[this.vcpuIdx];
     if (c < 0) return;
     const now = this.commits();
     const d = now - this.commitsAtTake;
+    this.trace?.record(this.abi.TEV_RELEASE, c, 0, d);
     if (d === 0) return;
     Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, BigInt(d));
     this.commitsAtTake = now;
@@ -451,8 +472,9 @@ export class ThreadKernel {
     const c = this.vcpu;
     if (c >= 0) Atomics.add(v.i64, (this.sched.cpu(c) + abi.CPU_ABORTS) >> 3, 1n);
     // Attribute to the most specific cause seen (bit index into T_ABORT_BY; 7 = unknown).
-    const bit = events === 0 ? 7 : 31 - Math.clz32(events);
-    v.add(rec + abi.T_ABORT_BY + 4 * Math.min(bit, 7), 1);
+    const cause = Math.min(events === 0 ? 7 : 31 - Math.clz32(events), 7);
+    v.add(rec + abi.T_ABORT_BY + 4 * cause, 1);
+    this.trace?.record(abi.TEV_ABORT, c, cause);
   }
 
   /** Validate and lazily clear rseq_cs; an invalid descriptor stops this thread (SIGSEGV). */

@@ -3,7 +3,7 @@
 import { ABI } from '../abi.js';
 import { UsageError } from '../errors.js';
 import type { InjectionOptions } from '../kernel/policy.js';
-import { Kernel } from '../kernel/kernel.js';
+import { Kernel, type ChromeTrace, type TraceOptions } from '../kernel/kernel.js';
 import { prng } from '../kernel/prng.js';
 import type { KernelStats } from '../kernel/stats.js';
 import type { SupervisorOptions } from '../kernel/supervisor.js';
@@ -112,12 +112,32 @@ export function validate(o: ParamTestOptions): void {
   if (o.broken && o.test !== 'i') throw new UsageError('--broken applies to -T i only');
 }
 
-export async function runParamTest(o: ParamTestOptions, log: (line: string) => void = () => {}): Promise<ParamTestResult> {
+/**
+ * Where a traced run (param-test or alloc-test --trace) leaves its trace: `trace` is set as the
+ * run's kernel closes, whatever the outcome; `read` reads the kernel while it is open (a watchdog's
+ * view of a run that hangs).
+ */
+export interface TraceSink extends TraceOptions { trace?: ChromeTrace; read?: () => ChromeTrace }
+
+/** Create the run's kernel, tracing into `sink` when there is one. */
+export async function createTracedKernel(options: Parameters<typeof Kernel.create>[0], sink?: TraceSink): Promise<Kernel> {
+  const kernel = await Kernel.create({ ...options, trace: sink && { eventsPerThread: sink.eventsPerThread } });
+  if (sink) sink.read = () => kernel.trace();
+  return kernel;
+}
+
+/** Close the run's kernel, keeping its trace in `sink` first. */
+export async function closeTracedKernel(kernel: Kernel, sink?: TraceSink): Promise<void> {
+  if (sink) { sink.trace = kernel.trace(); sink.read = undefined; }
+  await kernel.close();
+}
+
+export async function runParamTest(o: ParamTestOptions, log: (line: string) => void = () => {}, sink?: TraceSink): Promise<ParamTestResult> {
   validate(o);
   const registered = (slot: number) => !o.disableRseq && !(o.disableMod > 0 && slot % o.disableMod === 0);
-  const kernel = await Kernel.create({
+  const kernel = await createTracedKernel({
     cpus: o.cpus, threads: o.threads, seed: o.seed, register: registered, supervisor: o.supervisor,
-  });
+  }, sink);
   const replay = replayLine(o);
   const t0 = performance.now();
   let runMs = 0;
@@ -144,6 +164,6 @@ export async function runParamTest(o: ParamTestOptions, log: (line: string) => v
     if (!(e instanceof ConsistencyError)) throw e;
     return { ok: false, message: `${TESTS[o.test].name}: ${e.message}`, stats: kernel.stats(), ms: performance.now() - t0, runMs, replay };
   } finally {
-    await kernel.close();
+    await closeTracedKernel(kernel, sink);
   }
 }
