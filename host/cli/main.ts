@@ -5,6 +5,8 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
+import { writeTrace } from './trace-file.js';
+import type { TraceSink } from '../param-test/run.js';
 import { checkCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
@@ -46,6 +48,7 @@ const paramTest = program.command('param-test')
   .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
   .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
   .option('--periodic', 'supervisor: inject periodically instead of at random')
+  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
   .addOption(new Option('--broken', 'self-check: use a deliberately broken critical section (-T i)').hideHelp());
 for (let p = 1; p <= 9; p++) paramTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
 
@@ -63,7 +66,9 @@ paramTest.action(async (o: Record<string, unknown>) => {
     },
   };
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
-  const r = await runParamTest(opts, log);
+  const sink: TraceSink | undefined = o.trace ? {} : undefined;
+  const r = await runParamTest(opts, log, sink);
+  if (sink?.trace) console.error(writeTrace(o.trace as string, sink.trace));
   if (opts.verbose) {
     const s = r.stats;
     const by = Object.entries(s.abortsBy).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
@@ -106,7 +111,8 @@ const allocTest = program.command('alloc-test')
   .option('--periodic', 'supervisor: inject periodically instead of at random')
   .option('--drain-every <n>', 'larson, vcpu/mmcid: drain a random vCPU\'s cache (stop_cpu) every n steps (0 never)', int, ALLOC_DEFAULTS.drainEvery)
   .option('--heap-bytes <n>', 'bytes of pages in the allocator\'s heap', int, ALLOC_DEFAULTS.heapBytes)
-  .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off');
+  .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off')
+  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)');
 for (let p = 1; p <= 9; p++) allocTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
 
 allocTest.action(async (o: Record<string, unknown>) => {
@@ -123,7 +129,9 @@ allocTest.action(async (o: Record<string, unknown>) => {
     },
   };
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
-  const r = await runAllocTest(opts, log);
+  const sink: TraceSink | undefined = o.trace ? {} : undefined;
+  const r = await runAllocTest(opts, log, sink);
+  if (sink?.trace) console.error(writeTrace(o.trace as string, sink.trace));
   if (opts.verbose || r.ok) console.log(r.message);
   if (opts.verbose) {
     const s = r.stats;
@@ -143,8 +151,11 @@ program.command('soak')
   .option('--cpus <n>', 'virtual CPUs', int, 2)
   .option('--watchdog <s>', 'seconds one run may take before it counts as a deadlock', num, 120)
   .option('-v, --verbose', 'print each run before it starts')
-  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; verbose?: boolean }) => {
-    const ok = await soak({ minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l) });
+  .option('--trace <file.json>', 'write the kernel trace of the first failing run (or of the last run) as Chrome Trace Event JSON')
+  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; verbose?: boolean; trace?: string }) => {
+    const ok = await soak({
+      minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l), traceFile: o.trace,
+    });
     // A deadlocked run leaves its threads behind: exit explicitly.
     process.exit(ok ? 0 : 1);
   });

@@ -3,10 +3,15 @@
 // violation prints the seed and the command line that replays it, and the exit code is 1.
 import { WatchdogError } from '../errors.js';
 import { prng } from '../kernel/prng.js';
-import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions } from '../param-test/run.js';
+import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions, type TraceSink } from '../param-test/run.js';
+import { writeTrace } from './trace-file.js';
 import type { TestType } from '../param-test/tests.js';
 
-export interface SoakOptions { minutes: number; seed: number; cpus: number; watchdogSeconds: number; verbose?: boolean; log: (s: string) => void }
+export interface SoakOptions {
+  minutes: number; seed: number; cpus: number; watchdogSeconds: number; verbose?: boolean; log: (s: string) => void;
+  /** Write the trace of the first failing run (or, when none fails, of the last run) here. */
+  traceFile?: string;
+}
 
 const TYPES: TestType[] = ['s', 'l', 'b', 'm', 'i', 'r'];
 
@@ -39,6 +44,7 @@ export async function soak(o: SoakOptions): Promise<boolean> {
   let runs = 0, commits = 0, aborts = 0, peakRss = 0;
   const rss0 = process.memoryUsage().rss;
   let ok = true;
+  let traced: { run: number; sink: TraceSink } | undefined;
   while (Date.now() < deadline && ok) {
     const opts = drawRun(random, o.cpus, Math.floor(random() * 2 ** 31));
     if (o.verbose) o.log(replayLine(opts));
@@ -46,8 +52,10 @@ export async function soak(o: SoakOptions): Promise<boolean> {
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WatchdogError(o.watchdogSeconds)), o.watchdogSeconds * 1000);
     });
+    const sink: TraceSink | undefined = o.traceFile ? {} : undefined;
+    if (sink) traced = { run: runs + 1, sink };
     try {
-      const r = await Promise.race([runParamTest(opts), watchdog]);
+      const r = await Promise.race([runParamTest(opts, undefined, sink), watchdog]);
       runs++;
       commits += r.stats.commits;
       aborts += r.stats.aborts;
@@ -58,12 +66,17 @@ export async function soak(o: SoakOptions): Promise<boolean> {
     } catch (e) {
       ok = false;
       o.log(`FAILURE: ${(e as Error).message}\nreplay: ${replayLine(opts)}`);
+      // A run that hangs still has its kernel open: read its rings now.
+      if (sink && !sink.trace) sink.trace = sink.read?.();
     } finally {
       clearTimeout(timer);
     }
     const rss = process.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss);
     if (runs % 10 === 0) o.log(`soak: ${runs} runs, ${commits} commits, ${aborts} aborts, rss ${(rss / 2 ** 20).toFixed(0)} MiB`);
+  }
+  if (o.traceFile && traced?.sink.trace) {
+    o.log(`${writeTrace(o.traceFile, traced.sink.trace)}: run ${traced.run}, ${ok ? 'the last (none failed)' : 'the first that failed'}`);
   }
   const growth = (peakRss - rss0) / 2 ** 20;
   o.log(`soak ${ok ? 'PASSED' : 'FAILED'}: ${runs} runs, ${commits} commits, ${aborts} aborts, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MiB (+${growth.toFixed(0)} MiB), seed ${o.seed}`);

@@ -128,8 +128,12 @@ export async function createTracedKernel(options: Parameters<typeof Kernel.creat
 
 /** Close the run's kernel, keeping its trace in `sink` first. */
 export async function closeTracedKernel(kernel: Kernel, sink?: TraceSink): Promise<void> {
-  if (sink) { sink.trace = kernel.trace(); sink.read = undefined; }
-  await kernel.close();
+  try {
+    if (sink) sink.trace = kernel.trace();
+  } finally {
+    if (sink) sink.read = undefined;
+    await kernel.close();
+  }
 }
 
 export async function runParamTest(o: ParamTestOptions, log: (line: string) => void = () => {}, sink?: TraceSink): Promise<ParamTestResult> {

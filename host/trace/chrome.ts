@@ -24,9 +24,9 @@ export function trackMetadata(threads: number, cpus: number): TraceEvent[] {
   return out;
 }
 
-/** A complete event from `ts` to `end` (at least 1 µs, so a zero-length span stays visible). */
+/** A complete event from `ts` to `end` (at least 1 µs, so a zero-length span stays visible; to the ns). */
 export function span(name: string, ts: number, end: number, pid: number, tid: number, args?: Record<string, unknown>): TraceEvent {
-  const e: TraceEvent = { name, ph: 'X', ts, dur: Math.max(1, end - ts), pid, tid };
+  const e: TraceEvent = { name, ph: 'X', ts, dur: Math.max(1, Math.round((end - ts) * 1000) / 1000), pid, tid };
   if (args) e.args = args;
   return e;
 }
