@@ -136,7 +136,9 @@ function renderTimeline(doc: Document, trace: unknown): void {
     left: ['#e9ecef', '#868e96', 'section left'],
     op: ['#d0ebff', '#1c7ed6', 'operation'],
   };
-  const OTHER_SPANS: [string, string][] = [['#e5dbff', '#6741d9'], ['#c3fae8', '#0c8599'], ['#fff3bf', '#e67700'], ['#ffdeeb', '#c2255c'], ['#d3f9d8', '#2f9e44'], ['#dbe4ff', '#3b5bdb']];
+  // Other spans by a hash of their name (digits dropped, so 'worker 3' and 'worker 5' match), in hues
+  // that no outcome above uses: no red, orange, green or grey.
+  const OTHER_SPANS: [string, string][] = [['#e5dbff', '#6741d9'], ['#c3fae8', '#0c8599'], ['#dbe4ff', '#3b5bdb'], ['#f3d9fa', '#9c36b5']];
   const MARKER_STYLE: Record<string, [string, string]> = {
     abort: ['#e03131', 'abort'], commit: ['#2f9e44', 'commit'], request: ['#f08c00', 'request'],
     migrate: ['#7048e8', 'migration'], run: ['#1971c2', 'run token'], other: ['#868e96', 'other'],
@@ -282,9 +284,9 @@ function renderTimeline(doc: Document, trace: unknown): void {
   };
 
   // ---- time formatting and axis ticks ----
-  const fmt = (us: number) => {
+  const fmt = (us: number, digits = 6) => {
     const a = Math.abs(us);
-    const r = (v: number) => String(Number(v.toPrecision(6)));
+    const r = (v: number) => String(Number(v.toPrecision(digits)));
     return a >= 1e6 ? `${r(us / 1e6)} s` : a >= 1e3 ? `${r(us / 1e3)} ms` : `${r(us)} µs`;
   };
   const ticks = (t0: number, t1: number, target: number) => {
@@ -379,7 +381,9 @@ function renderTimeline(doc: Document, trace: unknown): void {
     const [fill, stroke, label] = SPAN_STYLE[k];
     entry((s) => el('rect', { x: 1, y: 2, width: 16, height: 10, rx: 2, fill, stroke }, s), label);
   }
-  if (spanKinds.includes('other')) entry((s) => el('rect', { x: 1, y: 2, width: 16, height: 10, rx: 2, fill: OTHER_SPANS[0][0], stroke: OTHER_SPANS[0][1] }, s), 'other (by name)');
+  if (spanKinds.includes('other')) {
+    entry((s) => OTHER_SPANS.forEach(([fill, stroke], i) => el('rect', { x: 1 + i * 4, y: 2, width: 4, height: 10, fill, stroke, 'stroke-width': 0.5 }, s)), 'other (colour by name)');
+  }
   const markerKinds = [...new Set(markers.map((m) => m.kind))];
   if (markerKinds.length) group('events');
   for (const k of Object.keys(MARKER_STYLE).filter((k) => markerKinds.includes(k))) entry((s) => drawMarker(k, 9, 7, 5, s), MARKER_STYLE[k][1]);
@@ -388,8 +392,8 @@ function renderTimeline(doc: Document, trace: unknown): void {
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   doc.getElementById('summary')!.textContent = [
     plural(allTracks.length, 'track'), plural(spans.length, 'span'), plural(markers.length, 'event'),
-    `${fmt(tMin)} – ${fmt(tMax)}`, ...(typeof unit === 'string' ? [`time: ${unit}`] : []),
-    ...(ignored ? [`${ignored} other trace events not drawn`] : []),
+    `${fmt(tMin, 4)} – ${fmt(tMax, 4)}`, ...(typeof unit === 'string' ? [`time: ${unit}`] : []),
+    ...(ignored ? [`${plural(ignored, 'other trace event')} not drawn`] : []),
   ].join(' · ');
 
   // ---- tooltip ----
@@ -429,14 +433,19 @@ function renderTimeline(doc: Document, trace: unknown): void {
     view = { t0: at - f * span, t1: at + (1 - f) * span };
     draw();
   };
-  svg.addEventListener('wheel', (ev) => { ev.preventDefault(); zoom(ev.deltaY > 0 ? 1.25 : 0.8, timeAt(ev.clientX)); }, { passive: false });
+  const pan = (dt: number) => { view = { t0: view.t0 + dt, t1: view.t1 + dt }; draw(); };
+  svg.addEventListener('wheel', (ev) => {
+    ev.preventDefault();
+    // A sideways scroll (a trackpad's) pans; an up/down one zooms around the pointer.
+    if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) pan((ev.deltaX / plotWidth()) * (view.t1 - view.t0));
+    else zoom(ev.deltaY > 0 ? 1.25 : 0.8, timeAt(ev.clientX));
+  }, { passive: false });
   let dragging: { x: number; t0: number; t1: number } | null = null;
   svg.addEventListener('mousedown', (ev) => { dragging = { x: ev.clientX, ...view }; svg.classList.add('dragging'); tip.hidden = true; });
   addEventListener('mousemove', (ev) => {
     if (!dragging) return;
     const dt = ((ev.clientX - dragging.x) / plotWidth()) * (dragging.t1 - dragging.t0);
-    view = { t0: dragging.t0 - dt, t1: dragging.t1 - dt };
-    draw();
+    pan(dragging.t0 - dt - view.t0);
   });
   addEventListener('mouseup', () => { dragging = null; svg.classList.remove('dragging'); });
   doc.getElementById('zoom-in')!.addEventListener('click', () => zoom(0.5));
