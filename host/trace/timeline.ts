@@ -125,7 +125,7 @@ function renderTimeline(doc: Document, trace: unknown): void {
   type Args = Record<string, unknown>;
   interface Ev { name?: string; ph?: string; ts?: number; dur?: number; pid?: number | string; tid?: number | string; args?: Args; s?: string }
   interface Item { name: string; ph: string; ts: number; dur: number; args?: Args; track: Track; kind: string; depth: number }
-  interface Track { key: string; pid: number | string; tid: number | string; name: string; sort: number; spans: Item[]; markers: Item[]; lanes: number; y: number; h: number }
+  interface Track { pid: number | string; tid: number | string; name: string; sort: number; spans: Item[]; markers: Item[]; lanes: number; y: number; h: number }
   interface Proc { pid: number | string; name: string; sort: number; tracks: Track[]; y: number }
 
   // Colours of span kinds [fill, stroke] and marker kinds, by what the event's name says.
@@ -163,11 +163,12 @@ function renderTimeline(doc: Document, trace: unknown): void {
     if (!p) procs.set(k, p = { pid, name: `process ${pid}`, sort: Number(pid) || 0, tracks: [], y: 0 });
     return p;
   };
+  const trackKey = (e: Ev) => `${e.pid ?? 0}/${e.tid ?? 0}`;
   const track = (pid: number | string = 0, tid: number | string = 0) => {
-    const k = `${pid}/${tid}`;
+    const k = trackKey({ pid, tid });
     let t = tracks.get(k);
     if (!t) {
-      tracks.set(k, t = { key: k, pid, tid, name: `thread ${tid}`, sort: Number(tid) || 0, spans: [], markers: [], lanes: 1, y: 0, h: 0 });
+      tracks.set(k, t = { pid, tid, name: `thread ${tid}`, sort: Number(tid) || 0, spans: [], markers: [], lanes: 1, y: 0, h: 0 });
       proc(pid).tracks.push(t);
     }
     return t;
@@ -191,9 +192,9 @@ function renderTimeline(doc: Document, trace: unknown): void {
         break;
       case 'X': { const it = item(e, ts, Math.max(0, Number(e.dur) || 0), spanKind); it.track.spans.push(it); break; }
       case 'i': case 'I': { const it = item(e, ts, 0, markerKind); it.track.markers.push(it); break; }
-      case 'B': { const k = `${e.pid}/${e.tid}`; if (!open.has(k)) open.set(k, []); open.get(k)!.push(e); break; }
+      case 'B': { const k = trackKey(e); if (!open.has(k)) open.set(k, []); open.get(k)!.push(e); break; }
       case 'E': {
-        const b = open.get(`${e.pid}/${e.tid}`)?.pop();
+        const b = open.get(trackKey(e))?.pop();
         if (!b) { ignored++; break; }
         const bts = Number(b.ts) || 0;
         const it = item({ ...b, args: { ...b.args, ...e.args } }, bts, Math.max(0, ts - bts), spanKind);
@@ -396,7 +397,8 @@ function renderTimeline(doc: Document, trace: unknown): void {
     ...(ignored ? [`${plural(ignored, 'other trace event')} not drawn`] : []),
   ].join(' · ');
 
-  // ---- tooltip ----
+  // ---- tooltip (hidden while dragging) ----
+  let dragging: { x: number; t0: number; t1: number } | null = null;
   const tip = doc.getElementById('tooltip')!;
   const row = (table: HTMLElement, k: string, v: string) => {
     const tr = doc.createElement('tr');
@@ -440,7 +442,6 @@ function renderTimeline(doc: Document, trace: unknown): void {
     if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) pan((ev.deltaX / plotWidth()) * (view.t1 - view.t0));
     else zoom(ev.deltaY > 0 ? 1.25 : 0.8, timeAt(ev.clientX));
   }, { passive: false });
-  let dragging: { x: number; t0: number; t1: number } | null = null;
   svg.addEventListener('mousedown', (ev) => { dragging = { x: ev.clientX, ...view }; svg.classList.add('dragging'); tip.hidden = true; });
   addEventListener('mousemove', (ev) => {
     if (!dragging) return;
