@@ -15,6 +15,7 @@ export async function checkCommand(o: CheckOptions & { traceFile?: string; timel
     const title = `wasm-rseq check ${o.file ?? ''}: ${f ? `FAILED (${f.error ?? `check_verify returned ${f.verify}`})` : 'schedule passed'}`;
     writeFileSync(o.timelineFile, timelineHtml(r.trace, { title, subtitle: f ? `replay: ${f.replay}` : `schedule ${o.replay}` }));
   }
+  if ((o.traceFile || o.timelineFile) && !r.trace) log('check: no failing schedule, so no trace or timeline was written (--replay SCHEDULE traces any one)');
   const rate = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'} in ${r.seconds.toFixed(2)} s (${r.perSecond.toFixed(0)} schedules/s)`;
   if (r.ok) {
     log(`check: no failure in ${rate}; ${r.points} decision points without preemption`);
