@@ -25,7 +25,7 @@ export const RSEQ_ABI: i32 = ABI_VERSION;
 /** Address of descriptor `id` in the host's descriptor table. */
 // @ts-ignore: decorator
 @inline export function rseq_desc(id: i32): usize {
-  return DESC_BASE + <usize>id * CS_SIZE;
+  return <usize>DESC_BASE + <usize>id * <usize>CS_SIZE;
 }
 
 /** Bytes of shared memory (for bounds checks in non-hot code). */

@@ -12,6 +12,7 @@ export type { ThreadContext } from './thread.js';
 export { wasmPath } from './paths.js';
 export { check, encodeSchedule, decodeSchedule, type CheckOptions, type CheckResult, type CheckFailure } from './check/check.js';
 export { instrument, type Instrumented } from './check/instrument.js';
+export { timelineHtml, type TimelineOptions } from './trace/timeline.js';
 export type { LoadOptions } from './kernel/kernel.js';
 export {
   objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,

@@ -50,8 +50,12 @@ async function timed(id: number, run: () => unknown): Promise<Reply> {
 async function handle(req: Request): Promise<Reply> {
   switch (req.op) {
     case 'call': {
-      const fn = instances.get(req.module)?.exports[req.fn];
+      const exports = instances.get(req.module)?.exports;
+      const fn = exports?.[req.fn];
       if (typeof fn !== 'function') throw new UsageError(`module ${req.module} has no export '${req.fn}'`);
+      // Exports with optional parameters read the argument count from AssemblyScript's trampoline
+      // global (as @assemblyscript/loader sets it): without it they trap.
+      (exports!.__setArgumentsLength as ((n: number) => void) | undefined)?.(req.args.length);
       if (req.together) startTogether();
       return timed(req.id, () => (fn as (...a: unknown[]) => unknown)(...req.args));
     }

@@ -66,7 +66,7 @@ test('check --pct finds the missing commit check with random schedules, replayab
   assert.equal(again.identical, 3);
 });
 
-test('the CLI: exit 1 with a replay line, the replay and its trace, exit 0 when correct, 2 on bad usage', { timeout: 120_000 }, async () => {
+test('the CLI: exit 1 with a replay line, the replay and its trace and timeline, exit 0 when correct, 2 on bad usage', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-rseq-check-'));
   const bad = join(dir, 'bad.wasm');
   const good = join(dir, 'good.wasm');
@@ -80,8 +80,10 @@ test('the CLI: exit 1 with a replay line, the replay and its trace, exit 0 when 
   assert.ok(line, r1.stderr);
   assert.match(r1.stderr, /schedules\/s/);
   const trace = join(dir, 't.json');
-  const r2 = run(...line!.split(' ').slice(2), '--trace', trace);
+  const timeline = join(dir, 't.html');
+  const r2 = run(...line!.split(' ').slice(2), '--trace', trace, '--timeline', timeline);
   assert.equal(r2.status, 1, r2.stderr);
+  assert.ok(readFileSync(timeline, 'utf8').includes(`replay: ${line}`), 'the timeline page names its replay line');
   const json = JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: { name: string; ph: string; pid: number }[] };
   assert.ok(json.traceEvents.some((e) => e.ph === 'X' && /section/.test(e.name)));
   assert.ok(json.traceEvents.some((e) => e.ph === 'i' && /request/.test(e.name)));

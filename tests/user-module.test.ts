@@ -40,3 +40,33 @@ test('modules that do not fit the kernel are refused before they touch the memor
     await k.close();
   }
 });
+
+test('a mutable global (module-level let) is refused at load, named when built with --debug; thread-local on request', { timeout: 120_000 }, async () => {
+  const k = await Kernel.create({ cpus: 1, threads: 2, supervisor: false });
+  try {
+    const preset = JSON.parse(readFileSync(join(packageRoot, 'asconfig.preset.json'), 'utf8')).options;
+    const plain = await compileUserFixture('globals.ts');
+    // Exactly one global is named (not the varargs trampoline's): the user's `hits`.
+    await assert.rejects(k.load(plain), (e: unknown) => e instanceof ModuleError
+      && /mutable globals: global \d+ \(mut i32\)\. A wasm global belongs to its instance/.test(e.message)
+      && /--debug/.test(e.message) && /threadLocalGlobals/.test(e.message));
+    const debug = await compileUserFixture('globals.ts', { ...preset, debug: true });
+    await assert.rejects(k.load(debug), (e: unknown) => e instanceof ModuleError && /mutable globals: \$\S*globals\/hits \(mut i32\)\./.test(e.message));
+    // Asked for, the global is per thread: each thread counts only its own calls.
+    const at = k.alloc(4);
+    const m = await k.load(plain, { threadLocalGlobals: true });
+    const res = await k.run(m, 'bump', (t) => [at, t + 1]);
+    assert.deepEqual(res.map((r) => r.value), [1, 2]);
+    const again = await k.run(m, 'bump', () => [at, 10]);
+    assert.deepEqual(again.map((r) => r.value), [11, 12]);
+    // The varargs trampoline's global alone is not state: the module loads as is.
+    // (Both forms of the call work: kernel.run sets the argument count for optional parameters.)
+    const va = await k.load(await compileUserFixture('varargs.ts'));
+    await k.run(va, 'add', () => [at, 5]);
+    await k.run(va, 'add', () => [at]);
+    // bump: 1 + 2 + 10 + 10; add: 2 × 5, then 2 × 1 (the default).
+    assert.equal(new Int32Array(k.memory.buffer, at, 1)[0], 23 + 10 + 2);
+  } finally {
+    await k.close();
+  }
+});

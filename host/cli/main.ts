@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// The wasm-rseq command line: param-test (the kernel selftest), soak and check.
+// The wasm-rseq command line: param-test (the kernel selftest), soak, check and timeline.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
+import { DEFAULTS, runParamTest, type ParamTestOptions, type TraceSink } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
 import { writeTrace } from './trace-file.js';
-import type { TraceSink } from '../param-test/run.js';
-import { checkCommand } from './check.js';
+import { checkCommand, timelineCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
 import { VARIANTS, formatSliceTest, runSliceTest } from '../slice-test/run.js';
@@ -175,16 +174,23 @@ program.command('check')
   .option('--max-schedules <n>', 'stop after n schedules', int)
   .option('--replay <schedule>', 'run exactly this schedule (printed by a failure)')
   .option('--trace <file.json>', 'write the failing (or replayed) schedule as Chrome Trace Event JSON (Perfetto)')
+  .option('--timeline <file.html>', 'write the failing (or replayed) schedule as a self-contained offline HTML timeline')
   .action(async (file: string, o: Record<string, unknown>) => {
     if (o.pct && o.bound !== undefined) throw new UsageError('check: --bound and --pct exclude each other');
     if (o.replay !== undefined && (o.pct || o.bound !== undefined)) throw new UsageError('check: --replay runs one schedule: no --bound or --pct');
     const code = await checkCommand({
       module: file, file, threads: o.threads as number, ops: o.ops as number, cpus: o.cpus as number, bytes: o.bytes as number,
       bound: (o.bound as number | undefined) ?? 2, pct: o.pct ? { runs: o.runs as number, seed: o.seed as number, depth: o.depth as number } : undefined,
-      replay: o.replay as string | undefined, traceFile: o.trace as string | undefined, maxSchedules: o.maxSchedules as number | undefined,
+      replay: o.replay as string | undefined, traceFile: o.trace as string | undefined, timelineFile: o.timeline as string | undefined, maxSchedules: o.maxSchedules as number | undefined,
     });
     process.exitCode = code;
   });
+
+program.command('timeline')
+  .description('draw a Chrome Trace Event JSON file (check, kernel, param-test, soak) as a self-contained offline HTML page')
+  .argument('<trace.json>', 'the trace')
+  .requiredOption('-o <out.html>', 'the page to write')
+  .action((file: string, o: { o: string }) => timelineCommand(file, o.o));
 
 program.command('slice-test')
   .description("the kernel's rseq time-slice extension selftest (slice_test.c) on one emulated vCPU; exit 1 if a variant got no grant")

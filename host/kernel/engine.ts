@@ -45,6 +45,11 @@ export interface LoadOptions {
    * and, under `wasm-rseq check`, a decision point of the explorer. Needs the module's bytes.
    */
   instrument?: boolean;
+  /**
+   * Accept mutable globals (module-level `let`): each thread's instance has its own copy, so they
+   * are thread-local, never shared. Without this, kernel.load refuses them (a ModuleError).
+   */
+  threadLocalGlobals?: boolean;
 }
 export interface CallResult<T = unknown> { thread: number; value: T; ms: number }
 
@@ -242,7 +247,7 @@ export class Engine {
     const module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes);
     const { abi } = this;
     const window: [number, number] = [abi.HOST_REGION_END, abi.HOST_REGION_END + abi.DATA_WINDOW * abi.DATA_WINDOWS];
-    const data = verifyModule(module, bytes instanceof WebAssembly.Module ? undefined : bytes, this.dataRanges, window);
+    const data = verifyModule(module, bytes instanceof WebAssembly.Module ? undefined : bytes, this.dataRanges, window, o.threadLocalGlobals);
     this.dataRanges.push(...data);
     const id = this.modules.length;
     const entry = { id, name: name ?? (typeof source === 'string' ? source : `module${id}`), module, host: await this.hostInstance(module) };
