@@ -5,6 +5,9 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
+import { paramTestTarget } from './param-test-target.js';
+import { statsLines } from '../param-test/report.js';
+import { TARGET_DEFAULTS } from '../param-test/target.js';
 import { checkCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
@@ -30,7 +33,7 @@ const paramTest = program.command('param-test')
   .addOption(new Option('-T <test>', 'test: s spinlock, l list, b buffer, m memcpy buffer, i increment, r membarrier').choices(['s', 'l', 'b', 'm', 'i', 'r']).default('s'))
   .option('-t <threads>', 'worker threads', int, DEFAULTS.threads)
   .option('-r <reps>', 'repetitions per thread', int, DEFAULTS.reps)
-  .option('-m <n>', 'with -7/-8/-9 -1: act every n-th pass', int, 0)
+  .option('-m <n>', 'with -7/-8/-9 -1 (or --instrument): act every n-th pass', int, 0)
   .option('-y', 'yield at the -m points (and between pop and push)')
   .option('-k', 'raise a signal at the -m points')
   .option('-s <ms>', 'sleep at the -m points', int, 0)
@@ -46,6 +49,9 @@ const paramTest = program.command('param-test')
   .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
   .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
   .option('--periodic', 'supervisor: inject periodically instead of at random')
+  .option('--target <file.wasm>', `run a check target (check_setup/check_op/check_verify) instead of -T: -r is ops per thread (defaults -t ${TARGET_DEFAULTS.threads} -r ${TARGET_DEFAULTS.ops})`)
+  .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
+  .option('--instrument', 'with --target: every shared access inside a section is injection point 10 (-m N with -y, -k or -s act there)')
   .addOption(new Option('--broken', 'self-check: use a deliberately broken critical section (-T i)').hideHelp());
 for (let p = 1; p <= 9; p++) paramTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
 
@@ -62,23 +68,12 @@ paramTest.action(async (o: Record<string, unknown>) => {
       policy: o.periodic ? 'periodic' : 'random',
     },
   };
+  const given = (key: string) => paramTest.getOptionValueSource(key) === 'cli';
+  if (o.target !== undefined) { process.exitCode = await paramTestTarget(o, opts.supervisor, given); return; }
+  if (given('bytes') || given('instrument')) throw new UsageError('--bytes and --instrument apply to --target only');
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
   const r = await runParamTest(opts, log);
-  if (opts.verbose) {
-    const s = r.stats;
-    const by = Object.entries(s.abortsBy).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
-    console.log(`${r.message} in ${r.ms.toFixed(0)} ms (${opts.threads} threads, ${opts.cpus} vCPUs, ${opts.mmCid ? 'mm_cid' : 'cpu_id'})`);
-    console.log(`aborts by cause: ${by || 'none'}; signals=${s.signals} fences=${s.fences}`);
-    // Injection rates per vCPU running a thread: requested (options) vs achieved (the supervisor's requests over the run).
-    const secs = Math.max(r.runMs, 1e-3) / 1000;
-    const busy = Math.min(opts.threads, opts.cpus);
-    const kinds = [['preempt', opts.supervisor.preemptHz], ['migrate', opts.supervisor.migrateHz], ['signal', opts.supervisor.signalHz]] as const;
-    console.log(`injection per vCPU: ${kinds.map(([k, hz]) => {
-      const made = s.cpus.reduce((a, c) => a + c.requested[k], 0);
-      return `${k} requested=${hz ?? 0} achieved=${(made / busy / secs).toFixed(1)}`;
-    }).join(' ')}`);
-    console.log(`commits=${s.commits} aborts=${s.aborts} migrations=${s.migrations} preemptions=${s.preemptions}`);
-  }
+  if (opts.verbose) for (const l of statsLines(r, { ...opts, detail: opts.mmCid ? 'mm_cid' : 'cpu_id' })) console.log(l);
   if (!r.ok) {
     console.error(`param-test FAILED: ${r.message}`);
     console.error(`replay: ${r.replay}`);
