@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
+import { soakTarget } from './soak-target.js';
 import { paramTestTarget } from './param-test-target.js';
 import { statsLines } from '../param-test/report.js';
 import { TARGET_DEFAULTS } from '../param-test/target.js';
@@ -132,14 +133,20 @@ allocTest.action(async (o: Record<string, unknown>) => {
 });
 
 program.command('soak')
-  .description('run the param-test matrix under random injection until time is up; exit 1 on any violation')
+  .description('run the param-test matrix (or a check target) under random injection until time is up; exit 1 on any violation')
   .option('--minutes <n>', 'how long', num, 1)
   .option('--seed <n>', 'seed of the drawn configurations (replayable)', int, Date.now() % 2 ** 31)
-  .option('--cpus <n>', 'virtual CPUs', int, 2)
+  .option('--cpus <n>', 'virtual CPUs (with --target: at most)', int, 2)
   .option('--watchdog <s>', 'seconds one run may take before it counts as a deadlock', num, 120)
+  .option('--runs <n>', 'stop after n runs', int)
+  .option('--target <file.wasm>', 'soak a check target (check_setup/check_op/check_verify) instead of the param-test matrix')
+  .option('--threads-max <n>', 'with --target: at most n threads', int, TARGET_DEFAULTS.threads)
+  .option('--ops-max <n>', 'with --target: at most n operations per thread', int, TARGET_DEFAULTS.ops)
+  .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
   .option('-v, --verbose', 'print each run before it starts')
-  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; verbose?: boolean }) => {
-    const ok = await soak({ minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l) });
+  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; runs?: number; target?: string; threadsMax: number; opsMax: number; bytes: number; verbose?: boolean }) => {
+    const target = o.target === undefined ? undefined : await soakTarget(o.target, o);
+    const ok = await soak({ minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, runs: o.runs, target, verbose: o.verbose, log: (l) => console.log(l) });
     // A deadlocked run leaves its threads behind: exit explicitly.
     process.exit(ok ? 0 : 1);
   });
