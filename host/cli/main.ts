@@ -5,14 +5,14 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
-import { soakTarget } from './soak-target.js';
-import { paramTestTarget } from './param-test-target.js';
-import { statsLines } from '../param-test/report.js';
-import { TARGET_DEFAULTS } from '../param-test/target.js';
 import { checkCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
 import { VARIANTS, formatSliceTest, runSliceTest } from '../slice-test/run.js';
+import { soakTarget } from './soak-target.js';
+import { paramTestTarget } from './param-test-target.js';
+import { statsLines } from '../param-test/report.js';
+import { TARGET_DEFAULTS } from '../param-test/target.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
