@@ -10,6 +10,10 @@ import { checkCommand, timelineCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
 import { VARIANTS, formatSliceTest, runSliceTest } from '../slice-test/run.js';
+import { soakTarget } from './soak-target.js';
+import { paramTestTarget } from './param-test-target.js';
+import { statsLines } from '../param-test/report.js';
+import { TARGET_DEFAULTS } from '../param-test/target.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('not an integer');
@@ -31,7 +35,7 @@ const paramTest = program.command('param-test')
   .addOption(new Option('-T <test>', 'test: s spinlock, l list, b buffer, m memcpy buffer, i increment, r membarrier').choices(['s', 'l', 'b', 'm', 'i', 'r']).default('s'))
   .option('-t <threads>', 'worker threads', int, DEFAULTS.threads)
   .option('-r <reps>', 'repetitions per thread', int, DEFAULTS.reps)
-  .option('-m <n>', 'with -7/-8/-9 -1: act every n-th pass', int, 0)
+  .option('-m <n>', 'with -7/-8/-9 -1 (or --instrument): act every n-th pass', int, 0)
   .option('-y', 'yield at the -m points (and between pop and push)')
   .option('-k', 'raise a signal at the -m points')
   .option('-s <ms>', 'sleep at the -m points', int, 0)
@@ -48,6 +52,9 @@ const paramTest = program.command('param-test')
   .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
   .option('--periodic', 'supervisor: inject periodically instead of at random')
   .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
+  .option('--target <file.wasm>', `run a check target (check_setup/check_op/check_verify) instead of -T: -r is ops per thread (defaults -t ${TARGET_DEFAULTS.threads} -r ${TARGET_DEFAULTS.ops})`)
+  .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
+  .option('--instrument', 'with --target: every shared access inside a section is injection point 10 (-m N with -y, -k or -s act there)')
   .addOption(new Option('--broken', 'self-check: use a deliberately broken critical section (-T i)').hideHelp());
 for (let p = 1; p <= 9; p++) paramTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
 
@@ -64,25 +71,14 @@ paramTest.action(async (o: Record<string, unknown>) => {
       policy: o.periodic ? 'periodic' : 'random',
     },
   };
+  const given = (key: string) => paramTest.getOptionValueSource(key) === 'cli';
+  if (o.target !== undefined) { process.exitCode = await paramTestTarget(o, opts.supervisor, given); return; }
+  if (given('bytes') || given('instrument')) throw new UsageError('--bytes and --instrument apply to --target only');
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
   const sink: TraceSink | undefined = o.trace ? {} : undefined;
   const r = await runParamTest(opts, log, sink);
   if (sink?.trace) console.error(writeTrace(o.trace as string, sink.trace));
-  if (opts.verbose) {
-    const s = r.stats;
-    const by = Object.entries(s.abortsBy).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
-    console.log(`${r.message} in ${r.ms.toFixed(0)} ms (${opts.threads} threads, ${opts.cpus} vCPUs, ${opts.mmCid ? 'mm_cid' : 'cpu_id'})`);
-    console.log(`aborts by cause: ${by || 'none'}; signals=${s.signals} fences=${s.fences}`);
-    // Injection rates per vCPU running a thread: requested (options) vs achieved (the supervisor's requests over the run).
-    const secs = Math.max(r.runMs, 1e-3) / 1000;
-    const busy = Math.min(opts.threads, opts.cpus);
-    const kinds = [['preempt', opts.supervisor.preemptHz], ['migrate', opts.supervisor.migrateHz], ['signal', opts.supervisor.signalHz]] as const;
-    console.log(`injection per vCPU: ${kinds.map(([k, hz]) => {
-      const made = s.cpus.reduce((a, c) => a + c.requested[k], 0);
-      return `${k} requested=${hz ?? 0} achieved=${(made / busy / secs).toFixed(1)}`;
-    }).join(' ')}`);
-    console.log(`commits=${s.commits} aborts=${s.aborts} migrations=${s.migrations} preemptions=${s.preemptions}`);
-  }
+  if (opts.verbose) for (const l of statsLines(r, { ...opts, detail: opts.mmCid ? 'mm_cid' : 'cpu_id' })) console.log(l);
   if (!r.ok) {
     console.error(`param-test FAILED: ${r.message}`);
     console.error(`replay: ${r.replay}`);
@@ -144,16 +140,22 @@ allocTest.action(async (o: Record<string, unknown>) => {
 });
 
 program.command('soak')
-  .description('run the param-test matrix under random injection until time is up; exit 1 on any violation')
+  .description('run the param-test matrix (or a check target) under random injection until time is up; exit 1 on any violation')
   .option('--minutes <n>', 'how long', num, 1)
   .option('--seed <n>', 'seed of the drawn configurations (replayable)', int, Date.now() % 2 ** 31)
-  .option('--cpus <n>', 'virtual CPUs', int, 2)
+  .option('--cpus <n>', 'virtual CPUs (with --target: at most)', int, 2)
   .option('--watchdog <s>', 'seconds one run may take before it counts as a deadlock', num, 120)
+  .option('--runs <n>', 'stop after n runs', int)
+  .option('--target <file.wasm>', 'soak a check target (check_setup/check_op/check_verify) instead of the param-test matrix')
+  .option('--threads-max <n>', 'with --target: at most n threads', int, TARGET_DEFAULTS.threads)
+  .option('--ops-max <n>', 'with --target: at most n operations per thread', int, TARGET_DEFAULTS.ops)
+  .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
   .option('-v, --verbose', 'print each run before it starts')
   .option('--trace <file.json>', 'write the kernel trace of the first failing run (or of the last run) as Chrome Trace Event JSON')
-  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; verbose?: boolean; trace?: string }) => {
+  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; runs?: number; target?: string; threadsMax: number; opsMax: number; bytes: number; verbose?: boolean; trace?: string }) => {
+    const target = o.target === undefined ? undefined : await soakTarget(o.target, o);
     const ok = await soak({
-      minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, verbose: o.verbose, log: (l) => console.log(l), traceFile: o.trace,
+      minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, runs: o.runs, target, verbose: o.verbose, log: (l) => console.log(l), traceFile: o.trace,
     });
     // A deadlocked run leaves its threads behind: exit explicitly.
     process.exit(ok ? 0 : 1);

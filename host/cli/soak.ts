@@ -1,16 +1,36 @@
 // `wasm-rseq soak`: the param-test matrix under random injection, round after round, until the time
 // is up. Every run is checked exactly; a watchdog catches deadlock; memory (RSS) is watched. Any
-// violation prints the seed and the command line that replays it, and the exit code is 1.
+// violation prints the seed and the command line that replays it, and the exit code is 1. With a
+// check target (soak-target.ts) the runs are drawn for it instead, and replay as param-test --target.
 import { WatchdogError } from '../errors.js';
 import { prng } from '../kernel/prng.js';
-import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions, type TraceSink } from '../param-test/run.js';
+import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions, type ParamTestResult, type TraceSink } from '../param-test/run.js';
 import { writeTrace } from './trace-file.js';
 import type { TestType } from '../param-test/tests.js';
+import { runTargetTest, targetReplayLine } from '../param-test/target.js';
+import { drawTargetRun, type SoakTarget } from './soak-target.js';
 
 export interface SoakOptions {
   minutes: number; seed: number; cpus: number; watchdogSeconds: number; verbose?: boolean; log: (s: string) => void;
   /** Write the trace of the first failing run (or, when none fails, of the last run) here. */
   traceFile?: string;
+  /** Soak this check target (on 1..cpus vCPUs) instead of the param-test matrix. */
+  target?: SoakTarget;
+  /** Stop after this many runs even if time is left. */
+  runs?: number;
+}
+
+/** One drawn run: the line that replays it, and how to start it. */
+interface SoakRun { replay: string; start: (sink?: TraceSink) => Promise<ParamTestResult> }
+
+function nextRun(o: SoakOptions, random: () => number): SoakRun {
+  const seed = Math.floor(random() * 2 ** 31);
+  if (o.target) {
+    const t = drawTargetRun(random, o.target, o.cpus, seed);
+    return { replay: targetReplayLine(t), start: (sink) => runTargetTest(t, undefined, sink) };
+  }
+  const p = drawRun(random, o.cpus, seed);
+  return { replay: replayLine(p), start: (sink) => runParamTest(p, undefined, sink) };
 }
 
 const TYPES: TestType[] = ['s', 'l', 'b', 'm', 'i', 'r'];
@@ -45,9 +65,9 @@ export async function soak(o: SoakOptions): Promise<boolean> {
   const rss0 = process.memoryUsage().rss;
   let ok = true;
   let traced: { run: number; sink: TraceSink } | undefined;
-  while (Date.now() < deadline && ok) {
-    const opts = drawRun(random, o.cpus, Math.floor(random() * 2 ** 31));
-    if (o.verbose) o.log(replayLine(opts));
+  while (Date.now() < deadline && ok && !(o.runs !== undefined && runs >= o.runs)) {
+    const run = nextRun(o, random);
+    if (o.verbose) o.log(run.replay);
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WatchdogError(o.watchdogSeconds)), o.watchdogSeconds * 1000);
@@ -55,7 +75,7 @@ export async function soak(o: SoakOptions): Promise<boolean> {
     const sink: TraceSink | undefined = o.traceFile ? {} : undefined;
     if (sink) traced = { run: runs + 1, sink };
     try {
-      const r = await Promise.race([runParamTest(opts, undefined, sink), watchdog]);
+      const r = await Promise.race([run.start(sink), watchdog]);
       runs++;
       commits += r.stats.commits;
       aborts += r.stats.aborts;
@@ -65,7 +85,7 @@ export async function soak(o: SoakOptions): Promise<boolean> {
       }
     } catch (e) {
       ok = false;
-      o.log(`FAILURE: ${(e as Error).message}\nreplay: ${replayLine(opts)}`);
+      o.log(`FAILURE: ${(e as Error).message}\nreplay: ${run.replay}`);
       // A run that hangs still has its kernel open: read its rings now.
       if (sink && !sink.trace) sink.trace = sink.read?.();
     } finally {
