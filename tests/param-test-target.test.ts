@@ -6,7 +6,7 @@
 // the cpu was read, makes it stale, so it needs many operations, not yields).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,8 +88,12 @@ test('the CLI: param-test --target exits 1 with a replay line that fails again, 
   assert.equal(bad.status, 1, bad.stderr);
   const line = /replay: (wasm-rseq param-test .*)/.exec(bad.stderr)?.[1];
   assert.equal(line, 'wasm-rseq param-test --target counter-no-check.wasm -t 12 -r 500 --cpus 2 --instrument -m 3 -y --seed 5');
-  const again = run(...line!.split(' ').slice(1));
+  // The replay fails again, and --trace writes the failing run's kernel trace.
+  const again = run(...line!.split(' ').slice(1), '--trace', 't.json');
   assert.equal(again.status, 1, again.stderr);
+  assert.match(again.stderr, /trace: \d+ events written to t\.json/);
+  const trace = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8')) as { traceEvents: { name: string; ph: string }[] };
+  assert.ok(trace.traceEvents.some((e) => e.ph === 'X' && /on vCPU/.test(e.name)));
   const good = run('param-test', '--target', 'counter-ok.wasm', ...flags, '-v');
   assert.equal(good.status, 0, good.stderr);
   assert.match(good.stdout, /counter-ok\.wasm: OK in \d+ ms \(12 threads, 2 vCPUs, instrumented\)\n[^]*commits=6000 aborts=\d+ migrations=\d+ preemptions=\d+\n$/);
