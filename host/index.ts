@@ -13,6 +13,8 @@ export { wasmPath } from './paths.js';
 export { check, encodeSchedule, decodeSchedule, type CheckOptions, type CheckResult, type CheckFailure } from './check/check.js';
 export { instrument, type Instrumented } from './check/instrument.js';
 export { timelineHtml, type TimelineOptions } from './trace/timeline.js';
+export { runParamTest, type ParamTestOptions, type ParamTestResult, type TraceSink } from './param-test/run.js';
+export { runTargetTest, type TargetTestOptions, type TargetTestResult } from './param-test/target.js';
 export type { LoadOptions } from './kernel/kernel.js';
 export {
   objects, Counter, Histogram, BlockPool, type ObjectTable, type ObjectKind, type HistogramOptions, type HistogramSnapshot,
