@@ -10,6 +10,7 @@ import { Kernel } from '../kernel/kernel.js';
 import { prng } from '../kernel/prng.js';
 import type { Abi } from '../abi.js';
 import { chromeTrace, type CheckEvent } from './trace.js';
+import type { ChromeTrace } from '../trace/chrome.js';
 
 export interface CheckOptions {
   /** The module: a path or its bytes. */
@@ -55,7 +56,7 @@ export interface CheckResult {
   points: number;
   failure?: CheckFailure;
   /** Chrome Trace Event JSON of the failing (or replayed) schedule, with `trace: true`. */
-  trace?: object;
+  trace?: ChromeTrace;
   /** With `replay` and `repeat`: runs whose outcome (status, verify result, decisions) matched the first. */
   identical?: number;
 }
@@ -181,7 +182,7 @@ export async function check(o: CheckOptions): Promise<CheckResult> {
     let schedules = 0;
     let firstPoints = -1;
     let failure: CheckFailure | undefined;
-    let trace: object | undefined;
+    let trace: ChromeTrace | undefined;
     let identical: number | undefined;
 
     const judge = async (r: RunResult): Promise<boolean> => {
