@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Kernel, check, decodeSchedule, encodeSchedule, UsageError } from '../host/index.js';
+import { Kernel, ModuleError, check, decodeSchedule, encodeSchedule, UsageError } from '../host/index.js';
 import { ABI } from '../host/abi.js';
 import { hostFile } from '../host/paths.js';
 import { compileUserFixture } from './fixtures/asc.js';
@@ -129,4 +129,9 @@ test('a migration with every vCPU owned swaps two owners (threads == vCPUs), and
   } finally {
     await k.close();
   }
+});
+
+test('check refuses a module with a mutable global: its value would carry over between schedules', { timeout: 60_000 }, async () => {
+  const module = await compileUserFixture('globals.ts');
+  await assert.rejects(check({ module, threads: 2, ops: 1 }), (e: unknown) => e instanceof ModuleError && /mutable globals/.test((e as Error).message));
 });
