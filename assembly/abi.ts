@@ -101,7 +101,6 @@ export const SCHED_LOCK: i32 = 256;
 export const SCHED_WAITERS: i32 = 384;
 export const SCHED_HEAD: i32 = 388;
 export const SCHED_TAIL: i32 = 392;
-export const SCHED_CID_MAP: i32 = 396;
 export const SCHED_TICK: i32 = 512;
 export const SCHED_SUPERVISOR: i32 = 516;
 /** Supervisor policy changes: the host bumps GEN after posting new options, the supervisor echoes it in ACK. */
@@ -122,7 +121,10 @@ export const POL_SIGNAL_HZ: i32 = 24;   // f64
 export const POL_PERIODIC: i32 = 32;    // i32: 1 periodic, 0 random
 /** i32: 1 when some injection rate is > 0 (then taking a vCPU wakes an idle supervisor), else 0. */
 export const POL_ACTIVE: i32 = 36;
-export const SCHED_END: i32 = 896;
+/** The mm_cid bitmap (CAS), on a line of its own: every uncontended take and release writes it,
+ *  while SCHED_WAITERS, read by every take and release, stays a clean shared line. */
+export const SCHED_CID_MAP: i32 = 896;
+export const SCHED_END: i32 = 1024;
 /** The descriptor table sits at a fixed address so a section's descriptor is a constant. */
 export const DESC_BASE: i32 = 4096;
 export const NR_DESC: i32 = 256;

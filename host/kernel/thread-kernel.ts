@@ -15,6 +15,8 @@ import { TraceWriter } from './trace-ring.js';
 import { Umcg } from './umcg.js';
 
 const SETTLED = Promise.resolve();
+/** BigInt(d) for the commit counts a task usually makes (BigInt(d) allocates a heap BigInt each call). */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
 
 export class ThreadKernel {
   readonly sched: Sched;
@@ -463,7 +465,7 @@ export class ThreadKernel {
     const d = now - this.commitsAtTake;
     this.trace?.record(this.abi.TEV_RELEASE, c, 0, d);
     if (d === 0) return;
-    Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, BigInt(d));
+    Atomics.add(this.v.i64, (this.sched.cpu(c) + this.abi.CPU_COMMITS) >> 3, d < SMALL_BIGINTS.length ? SMALL_BIGINTS[d] : BigInt(d));
     this.commitsAtTake = now;
   }
 
