@@ -509,6 +509,30 @@ proctype supervisor() {
   od
 }
 
+/* reapLocked's freeCidsOfLocked(1): every owner word naming thread 1 -> 0,
+ * T_CID = -1 (BROKEN_REAP_TCID: free the cid T_CID names instead) */
+inline reapCids() {
+  d_step {
+#ifdef BROKEN_REAP_TCID
+    /* trusts T_CID: frees the cid it names, whoever holds it now */
+    if
+    :: tcid[1] != NONE -> cidown[tcid[1]] = 0
+    :: else -> skip
+    fi;
+#else
+    k = 0;
+    do
+    :: k < NCPU ->
+         if :: cidown[k] == 1 -> cidown[k] = 0 :: else -> skip fi;
+         k++
+    :: else -> break
+    od;
+    k = 0;
+#endif
+    tcid[1] = NONE
+  }
+}
+
 /* Thread 1 may die (kill(): the main thread holds the lock, terminates the
  * worker, then reapLocked): unqueue, T_GRANT = -1, free every mm_cid whose
  * owner word names it and clear T_CID (freeCidsOfLocked: only thread 1 --
@@ -539,25 +563,9 @@ end_nokill:
     k = 0;
     grant[1] = NONE
   };
-  d_step {
-#ifdef BROKEN_REAP_TCID
-    /* trusts T_CID: frees the cid it names, whoever holds it now */
-    if
-    :: tcid[1] != NONE -> cidown[tcid[1]] = 0
-    :: else -> skip
-    fi;
-#else
-    k = 0;
-    do
-    :: k < NCPU ->
-         if :: cidown[k] == 1 -> cidown[k] = 0 :: else -> skip fi;
-         k++
-    :: else -> break
-    od;
-    k = 0;
+#ifndef BROKEN_REAP_ORDER
+  reapCids();
 #endif
-    tcid[1] = NONE
-  };
   c = 0;
   do
   :: c < NCPU ->
@@ -568,6 +576,10 @@ end_nokill:
        c++
   :: else -> break
   od;
+#ifdef BROKEN_REAP_ORDER
+  skip;
+  reapCids();
+#endif
 #ifdef REAP_DISPATCH
   dispatchLocked();
 #endif
