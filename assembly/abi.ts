@@ -121,14 +121,11 @@ export const POL_SIGNAL_HZ: i32 = 24;   // f64
 export const POL_PERIODIC: i32 = 32;    // i32: 1 periodic, 0 random
 /** i32: 1 when some injection rate is > 0 (then taking a vCPU wakes an idle supervisor), else 0. */
 export const POL_ACTIVE: i32 = 36;
-/** The mm_cid bitmap (CAS), on a line of its own: every uncontended take and release writes it,
- *  while SCHED_WAITERS, read by every take and release, stays a clean shared line. */
-export const SCHED_CID_MAP: i32 = 896;
-export const SCHED_END: i32 = 1024;
+export const SCHED_END: i32 = 896;
 /** The descriptor table sits at a fixed address so a section's descriptor is a constant. */
 export const DESC_BASE: i32 = 4096;
 export const NR_DESC: i32 = 256;
-/** mm_cid bitmap capacity: one i32 word, so at most 32 vCPUs. */
+/** vCPUs (and so mm_cids, one owner word per vCPU record: CPU_CID_OWNER). */
 export const MAX_CPUS: i32 = 32;
 export const MAX_THREADS: i32 = 256;
 export const LINE: i32 = 128;
@@ -153,7 +150,15 @@ export const CPU_PREEMPTS: i32 = 144; // u32 requests made on this vCPU, by caus
 export const CPU_MIGRATES: i32 = 148;
 export const CPU_SIGNALS: i32 = 152;
 export const CPU_FENCES: i32 = 156;
-export const CPU_REC_SIZE: i32 = 256;
+// Line 2: the owner word of mm_cid c (the record's index names the cid, not the vCPU): the thread
+// slot + 1 that holds cid c, 0 = free. takeCid claims it by CAS 0 -> slot + 1 (for a waiter, the
+// granter writes the waiter's slot + 1), then stores T_CID; freeCid CASes slot + 1 -> 0, then
+// T_CID = -1. A thread stopped between the two (worker.terminate()) is still named here, so the
+// reaper frees by this word, never by T_CID. On its own line: written by every take and release
+// of cid c and read by nothing on the fast path; a thread that re-takes its last cid finds the
+// line where it left it (no other thread touched it), unlike one word or bitmap all cids share.
+export const CPU_CID_OWNER: i32 = 256; // i32 slot + 1 holding mm_cid <record index>, 0 = free
+export const CPU_REC_SIZE: i32 = 384;
 
 export const REQ_PREEMPT: i32 = 1;
 export const REQ_MIGRATE: i32 = 2;

@@ -68,7 +68,8 @@ export function checkAbi(a: Readonly<Record<keyof Abi, number>>): void {
   must(a.HDR_OBJ_TABLE > a.HDR_MEM_SIZE && a.HDR_OBJ_TABLE + 4 <= a.HDR_SIZE, 'object table word inside the header');
   must(a.OBJ_NAME + a.OBJ_NAME_MAX <= a.OBJ_ENTRY_SIZE && a.HIST_BUCKETS >= a.HIST_MAX + 8, 'object table entries hold their fields');
   must(a.CS_ABORT_AT - a.CS_SIG_AT === 4 && a.CS_ABORT_AT >= a.CS_BODY, 'signature right before abort_ip, outside the body');
-  must(a.MAX_CPUS <= 32, 'the mm_cid bitmap (SCHED_CID_MAP) is one i32 word');
+  must(Math.floor(a.CPU_CID_OWNER / a.LINE) !== Math.floor(a.CPU_SEQ / a.LINE) && Math.floor(a.CPU_CID_OWNER / a.LINE) !== Math.floor(a.CPU_COMMITS / a.LINE)
+    && a.CPU_CID_OWNER + 4 <= a.CPU_REC_SIZE, 'the mm_cid owner word on its own line of the vCPU record (apart from the sequence word and the statistics)');
   must(a.NODE_NEXT >= a.NODE_DATA + 4 && a.NODE_SIZE >= a.NODE_NEXT + 4, 'list node fields apart, inside the node');
   must(a.BUF_ARRAY >= Math.max(a.BUF_OFFSET, a.BUF_LEN) + 4 && a.BUF_ENTRY === 4, 'pointer buffer header before its usize array');
   must(a.MBUF_ARRAY >= a.MBUF_ITEM + 4 && a.MBUF_ARRAY % 8 === 0, 'memcpy buffer header before its 8-aligned items');

@@ -157,7 +157,7 @@ export function resetRecords(v: SharedView, abi: Abi, plan: MemoryPlan): void {
       v.store64(a + abi.RSEQ_CS, 0n);
     }
   }
-  for (const w of [abi.SCHED_WAITERS, abi.SCHED_HEAD, abi.SCHED_TAIL, abi.SCHED_CID_MAP, abi.SCHED_TICK]) v.store(w, 0);
+  for (const w of [abi.SCHED_WAITERS, abi.SCHED_HEAD, abi.SCHED_TAIL, abi.SCHED_TICK]) v.store(w, 0);
   v.u8.fill(0, descAddr(abi, plan, abi.CSID_USER_FIRST), descAddr(abi, plan, plan.nrDesc));
 }
 

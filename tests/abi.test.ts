@@ -51,7 +51,8 @@ test('checkAbi catches a broken structure layout', () => {
   assert.throws(() => checkAbi({ ...ABI, NODE_SIZE: 4 }), /list node/);
   assert.throws(() => checkAbi({ ...ABI, MPMC_DEQ: 4 }), /MPMC/);
   assert.throws(() => checkAbi({ ...ABI, MBUF_ARRAY: 12 }), /memcpy buffer/);
-  assert.throws(() => checkAbi({ ...ABI, MAX_CPUS: 64 }), /mm_cid bitmap/);
+  assert.throws(() => checkAbi({ ...ABI, CPU_CID_OWNER: 72 }), /mm_cid owner word/);
+  assert.throws(() => checkAbi({ ...ABI, CPU_CID_OWNER: 160 }), /mm_cid owner word/);
 });
 
 test('struct rseq has the kernel offsets (Linux 7.0 uapi)', () => {

@@ -69,7 +69,7 @@ test('every way a pool worker dies is reaped: slot, vCPU and mm_cid back, task r
     });
     const s = k.stats();
     assert.ok(s.threads.every((t) => t.state !== 'dead'), 'no slot left dead');
-    assert.equal(e.view.load(e.abi.SCHED_CID_MAP), 0, 'every mm_cid free');
+    assert.ok(s.cpus.every((c) => c.cidOwner === -1), 'every mm_cid free (no owner word names a slot)');
   };
   try {
     const base = k.allocPerCpu(16);
@@ -132,6 +132,75 @@ test('every way a pool worker dies is reaped: slot, vCPU and mm_cid back, task r
     assert.ok(Math.max(...ms) < 2000, 'reaped within 2 s of the exit');
   } finally {
     // A failed assertion may leave tasks that never settle (holders): end the kernel first.
+    await k.close();
+  }
+});
+
+test('workers terminated at random while tasks take and release vCPUs (mm_cid indexing, 3 on 2): no mm_cid leaked or shared, sums exact', { timeout: 120_000 }, async () => {
+  // Every task takes a vCPU and an mm_cid and releases both (mostly lock-free: nobody waits), so a
+  // terminate can land inside takeCid / freeCid (tests/model lf-die-cid). The window is a few
+  // instructions: reapCounts.cidsTcidMismatch says how often a kill hit it. The test holds the
+  // scheduler lock across each terminate, as kill() does (a worker killed holding it would wedge
+  // everyone: rseq.pml die-locked).
+  const k = await Kernel.create({ cpus: 2, threads: 0, poolSlots: 3, supervisor: { preemptHz: 1000, migrateHz: 500 } });
+  const m = await k.load(wasmPath('param_test'));
+  const e = engineOf(k);
+  const pool = createPool(k, { handler: DIE, workerData: { tag: 'w' } });
+  const KILLS = 30;
+  let seed = 12345;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  try {
+    const base = k.allocPerCpu(16);
+    const counts0 = { ...e.reapCounts };
+    let stop = false, died = 0, served = 0;
+    const client = async () => {
+      while (!stop) {
+        try {
+          await pool.run({ mode: 'add', module: m.id, base, n: 1 + rand(50), mmCid: true });
+          served++;
+        } catch (err) {
+          if (!(err instanceof ThreadDiedError)) throw err;
+          died++;
+        }
+      }
+    };
+    const clients = Array.from({ length: 6 }, client);
+    for (let i = 0; i < KILLS; i++) {
+      // A worker past its start (it has committed), chosen at random.
+      let slot = -1;
+      await until('a working pool worker', () => {
+        const live = k.stats().threads.filter((t) => t.state === 'live' && t.commits > 0 && e.poolSlots.includes(t.slot));
+        if (live.length === 0) return false;
+        slot = live[rand(live.length)].slot;
+        return (pool.piscina.threads as Worker[]).some((w) => w.threadId === e.view.load(e.sched.thread(slot) + e.abi.T_PID));
+      });
+      await sleep(rand(4));
+      const n = pool.reaped.length;
+      const w = workerOf(k, pool, slot);
+      await e.sched.lockAsync();
+      try { await w.terminate(); } finally { e.sched.unlock(); }
+      await until('the terminated worker reaped', () => pool.reaped.length > n);
+    }
+    stop = true;
+    await Promise.all(clients);
+    await until('every vCPU free and 3 live workers', () => {
+      const s = k.stats();
+      return s.cpus.every((c) => c.owner === -1) && s.waiters === 0 && s.threads.filter((t) => t.state === 'live').length === 3;
+    });
+    const s = k.stats();
+    assert.ok(s.cpus.every((c) => c.cidOwner === -1), `no mm_cid left held: ${s.cpus.map((c) => c.cidOwner)}`);
+    assert.ok(s.threads.every((t) => t.mmCid === -1), 'no thread believes it holds an mm_cid');
+    // Exactly what was committed: the dead workers' commits (recorded at reap) and the live ones'.
+    const committed = pool.reaped.reduce((a, r) => a + r.commits, 0) + s.threads.filter((t) => t.state === 'live').reduce((a, t) => a + t.commits, 0);
+    assert.equal(k.sumPerCpu(base), BigInt(committed), 'per-mm_cid sums exact (a shared mm_cid loses updates)');
+    // Every cid reusable: full width, indexed by mm_cid, exact.
+    const base2 = k.allocPerCpu(16);
+    const r = await Promise.all(Array.from({ length: 12 }, () => pool.run<{ done: number }>({ mode: 'add', module: m.id, base: base2, n: 20_000, mmCid: true })));
+    assert.equal(k.sumPerCpu(base2), BigInt(r.reduce((a, x) => a + x.done, 0)));
+    const hits = e.reapCounts.cidsTcidMismatch - counts0.cidsTcidMismatch;
+    console.log(`${KILLS} terminates (${died} tasks died, ${served} served): ${e.reapCounts.reaps - counts0.reaps} reaps, ` +
+      `${e.reapCounts.cidsFreed - counts0.cidsFreed} cids freed by owner word, ${hits} inside takeCid/freeCid (T_CID disagreed)`);
+  } finally {
     await k.close();
   }
 });

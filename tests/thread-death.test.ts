@@ -40,6 +40,52 @@ test('killing running and waiting threads mid-run loses nothing committed and bl
   }
 });
 
+test('reaping frees a dead thread\'s mm_cid by its owner word, never by its T_CID (killed inside takeCid / freeCid)', { timeout: 60_000 }, async () => {
+  // The two windows of tests/model lf-die-cid / lf-die-cid-free, set up by hand on parked threads
+  // (they own nothing, so the words written here are the only state): then kill() and reap.
+  const k = await Kernel.create({ cpus: 2, threads: 4, supervisor: false });
+  try {
+    const m = await k.load(wasmPath('param_test'));
+    const e = engineOf(k);
+    const { view: v, abi, sched } = e;
+    const cidOwner = (cid: number) => v.load(sched.cidOwner(cid));
+    assert.ok([0, 1].every((c) => cidOwner(c) === 0 && v.load(sched.cpu(c) + abi.CPU_OWNER) === 0), 'all free at the start');
+    const counts0 = { ...e.reapCounts };
+    // Slot 3 terminated between takeCid's CAS and its T_CID store: it owns vCPU 1 (assign has not
+    // stored T_VCPU yet) and cid 1's owner word names it; T_CID is still -1.
+    v.store(sched.cpu(1) + abi.CPU_OWNER, 3 + 1);
+    v.store(sched.cidOwner(1), 3 + 1);
+    assert.equal(v.load(sched.thread(3) + abi.T_CID), -1);
+    await k.kill(3);
+    assert.equal(cidOwner(1), 0, 'the cid its owner word named is free again (a T_CID-trusting reaper leaks it)');
+    assert.equal(v.load(sched.cpu(1) + abi.CPU_OWNER), 0, 'and its vCPU');
+    // Slot 2 terminated in a lock-free release, inside freeCid after its CAS cleared cid 0's owner
+    // word and before T_CID = -1 (it still owns vCPU 0: drop runs before the owner store 0); cid 0
+    // was then taken by slot 0 (written by hand: slot 0 is parked).
+    v.store(sched.cpu(0) + abi.CPU_OWNER, 2 + 1);
+    v.store(sched.thread(2) + abi.T_CID, 0);
+    v.store(sched.cidOwner(0), 0 + 1);
+    await k.kill(2);
+    assert.equal(cidOwner(0), 0 + 1, 'the stale T_CID freed nothing: cid 0 is still slot 0\'s');
+    assert.equal(v.load(sched.cpu(0) + abi.CPU_OWNER), 0, 'its vCPU is free');
+    assert.equal(v.load(sched.thread(2) + abi.T_CID), -1);
+    v.store(sched.cidOwner(0), 0);   // undo the hand-written holder
+    assert.equal(e.reapCounts.reaps - counts0.reaps, 2);
+    assert.equal(e.reapCounts.cidsFreed - counts0.cidsFreed, 1);
+    assert.equal(e.reapCounts.cidsTcidMismatch - counts0.cidsTcidMismatch, 2, 'both reaps saw a T_CID the owner words contradict');
+    // Both cids usable: the survivors run on both vCPUs indexed by mm_cid, counted exactly.
+    const base = k.allocPerCpu(16);
+    const r = await k.run(m, 'test_inc', () => [1, base, 200_000], [0, 1]);
+    assert.ok(r.every((x) => x.value === 200_000));
+    assert.equal(k.sumPerCpu(base), 400_000n);
+    const s = k.stats();
+    assert.ok(s.cpus.every((c) => c.owner === -1 && c.cidOwner === -1), 'everything free once parked');
+    assert.ok([2, 3].every((t) => s.threads[t].state === 'dead' && s.threads[t].mmCid === -1));
+  } finally {
+    await k.close();
+  }
+});
+
 test('supervisor death: reported, and the threads go on without it', { timeout: 60_000 }, async () => {
   const k = await Kernel.create({ cpus: 2, threads: 6, supervisor: { sliceMs: 1, preemptHz: 2000 } });
   const warnings: string[] = [];

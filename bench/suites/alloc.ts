@@ -16,7 +16,7 @@ import type { Result } from '../result.js';
 import type { Impl, Metric, Runner, Suite } from '../suite.js';
 
 const WORKLOADS: Workload[] = ['larson', 'threadtest', 'xmalloc'];
-/** The wide machine: MAX_CPUS is 32 (the mm_cid bitmap is one word), so 32 vCPUs stand in for 64. */
+/** The wide machine: MAX_CPUS is 32, so 32 vCPUs stand in for 64. */
 const WIDE = { vcpus: 32, threads: 4, migrateHz: 200, rounds: 24 };
 
 const kindOf = (f: Front) => (f === 'vcpu' || f === 'mmcid' ? 'rseq' : f === 'thread' ? 'plain' : 'lock') as Impl['kind'];

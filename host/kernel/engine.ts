@@ -65,6 +65,12 @@ export class Engine {
   private supervisorError?: Error;
   private readonly dataRanges: [number, number][] = [];
   private readonly killing = new Set<number>();
+  /**
+   * What reaping found (diagnostics and tests): cids freed by their owner word, and how many of those
+   * the dead thread's T_CID did not name (it died inside takeCid or freeCid: the window the owner
+   * words close, tests/model lf-die-cid).
+   */
+  readonly reapCounts = { reaps: 0, cidsFreed: 0, cidsTcidMismatch: 0 };
   private kills: Promise<void> = Promise.resolve();
   private readonly heap: BumpRegion;
   /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
@@ -196,6 +202,15 @@ export class Engine {
     const rec = this.sched.thread(slot);
     this.sched.unqueue(slot);
     Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
+    // Its mm_cids by their owner words, not by T_CID (it may have died between the owner-word CAS
+    // and the T_CID store, in either direction), and before its vCPUs, whose release may grant
+    // them to waiters that need a free cid. Clears T_CID, so releasing its vCPUs frees no cid.
+    const tcid = v.load(rec + abi.T_CID);
+    const named = tcid >= 0 && tcid < this.plan.cpus && v.load(this.sched.cidOwner(tcid)) === slot + 1 ? 1 : 0;
+    const freed = this.sched.freeCidsOfLocked(slot);
+    this.reapCounts.reaps++;
+    this.reapCounts.cidsFreed += freed;
+    if (freed !== named || (tcid >= 0 && named === 0)) this.reapCounts.cidsTcidMismatch++;
     // Every vCPU whose owner word names it (a grant it never saw, or a lock-free take it died in).
     for (let c = 0; c < this.plan.cpus; c++) {
       if (v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== slot + 1) continue;

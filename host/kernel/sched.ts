@@ -3,7 +3,7 @@
 // head) or by a thread taking a free vCPU with a CAS on CPU_OWNER. A free vCPU's sequence word is
 // odd; the thread that takes a vCPU moves it to even.
 // Uncontended (nobody waits) taking and releasing are lock-free and wake no other thread: a CAS on
-// the owner word, a CAS on the mm_cid bitmap, no futex wake, no supervisor wake (unless injection
+// the owner word, a CAS on the mm_cid's owner word, no futex wake, no supervisor wake (unless injection
 // rates are > 0). SCHED_LOCK guards the wait queue only: queueing, hand-offs to waiters, reaping.
 // A releaser that frees a vCPU lock-free stores owner 0 and then reads SCHED_WAITERS; a waiter
 // queues (SCHED_WAITERS + 1) and then scans the owner words, both seq-cst: at least one of them sees
@@ -115,28 +115,63 @@ export class Sched {
     return false;
   }
 
-  /** A free mm_cid for t (its last one if free, else the lowest), by CAS on the bitmap; stored in T_CID. */
+  /** The owner word of mm_cid `cid` (CPU_CID_OWNER in vCPU record `cid`): slot + 1 holding it, 0 = free. */
+  cidOwner(cid: number): number { return this.cpu(cid) + this.abi.CPU_CID_OWNER; }
+
+  /**
+   * A free mm_cid for t (its last one if free, else the lowest): CAS its owner word 0 -> t + 1, then
+   * T_CID. A granter calls this for the waiter it grants to, so the word names t, not the caller.
+   * Owners <= vCPUs and every holder of a cid owns a vCPU (a cid is taken after the vCPU and freed
+   * before it, and the reaper frees a dead thread's cids before its vCPUs): a free cid always
+   * exists, though a scan may miss one that moves, hence the retry.
+   * Terminated between the CAS and the T_CID store, t is still named by the owner word: the reaper
+   * frees by the owner words (freeCidsOfLocked), never by T_CID.
+   */
   private takeCid(t: number): void {
     const { v, abi } = this;
     const tr = this.thread(t);
+    const i32 = v.i32;
+    const n = this.plan.cpus;
     const last = v.get(tr + abi.T_LAST_CID);
-    const mapIdx = abi.SCHED_CID_MAP >> 2;
+    if (last >= 0 && last < n) {
+      const o = this.cidOwner(last) >> 2;
+      if (Atomics.load(i32, o) === 0 && Atomics.compareExchange(i32, o, 0, t + 1) === 0) { v.set(tr + abi.T_CID, last); return; }
+    }
     for (;;) {
-      const map = Atomics.load(v.i32, mapIdx);
-      let cid = last >= 0 && last < this.plan.cpus && (map & (1 << last)) === 0 ? last : -1;
-      for (let i = 0; cid < 0 && i < this.plan.cpus; i++) if ((map & (1 << i)) === 0) cid = i;
-      // Owners <= vCPUs and every owner frees its cid before its vCPU: a free cid always exists.
-      if (Atomics.compareExchange(v.i32, mapIdx, map, map | (1 << cid)) === map) { v.set(tr + abi.T_CID, cid); return; }
+      for (let cid = 0; cid < n; cid++) {
+        const o = this.cidOwner(cid) >> 2;
+        if (Atomics.load(i32, o) === 0 && Atomics.compareExchange(i32, o, 0, t + 1) === 0) { v.set(tr + abi.T_CID, cid); return; }
+      }
     }
   }
 
+  /**
+   * t lets go of its mm_cid: owner word t + 1 -> 0 (a CAS: only a word that still names t is
+   * cleared, so a stale T_CID can never free another thread's cid), then T_CID = -1.
+   */
   private freeCid(t: number): void {
     const { v, abi } = this;
     const tr = this.thread(t);
     const cid = v.get(tr + abi.T_CID);
-    if (cid >= 0) Atomics.and(v.i32, abi.SCHED_CID_MAP >> 2, ~(1 << cid));
+    if (cid >= 0) Atomics.compareExchange(v.i32, this.cidOwner(cid) >> 2, t + 1, 0);
     v.set(tr + abi.T_LAST_CID, cid);
     v.set(tr + abi.T_CID, -1);
+  }
+
+  /**
+   * Under the lock, for a dead thread t (reapLocked, before its vCPUs are released): free every
+   * mm_cid whose owner word names it, and clear its T_CID. Nobody else writes a word that names t
+   * (only t, dead, and lock holders do), so the scan is exact. Returns how many it freed.
+   */
+  freeCidsOfLocked(t: number): number {
+    const { v, abi } = this;
+    let freed = 0;
+    for (let cid = 0; cid < this.plan.cpus; cid++) {
+      const o = this.cidOwner(cid);
+      if (v.load(o) === t + 1) { Atomics.store(v.i32, o >> 2, 0); freed++; }
+    }
+    v.store(this.thread(t) + abi.T_CID, -1);
+    return freed;
   }
 
   /** vCPU c, whose owner word now says t + 1, becomes t's: vCPU, mm_cid. t finishes with `took`. */

@@ -15,6 +15,8 @@ export interface ThreadStats {
 }
 export interface CpuStats {
   cpu: number; node: number; owner: number; seq: number; commits: number; aborts: number;
+  /** The thread slot holding mm_cid `cpu` (CPU_CID_OWNER; cids are numbered like vCPUs), -1 free. */
+  cidOwner: number;
   requested: { preempt: number; migrate: number; signal: number; fence: number };
 }
 export interface KernelStats {
@@ -44,6 +46,7 @@ export function readStats(v: SharedView, abi: Abi, plan: MemoryPlan): KernelStat
     const r = cpuRec(abi, plan, c);
     cpus.push({
       cpu: c, node: v.load(r + abi.CPU_NODE), owner: v.load(r + abi.CPU_OWNER) - 1, seq: v.load(r + abi.CPU_SEQ) >>> 0,
+      cidOwner: v.load(r + abi.CPU_CID_OWNER) - 1,
       commits: Number(v.load64(r + abi.CPU_COMMITS)), aborts: Number(v.load64(r + abi.CPU_ABORTS)),
       requested: {
         preempt: v.load(r + abi.CPU_PREEMPTS), migrate: v.load(r + abi.CPU_MIGRATES),

@@ -15,7 +15,7 @@
 # rejected (assertion violation / invalid end state found).
 #
 # Environment: SPIN (default spin), CC (default gcc), PAN_MEMLIM (MB,
-# default 2048), PAN_OPT (gcc -O level for pan; default -O2, -O0 for the
+# default 4096: heavy lf-smp3-die needs ~2.4 GB), PAN_OPT (gcc -O level for pan; default -O2, -O0 for the
 # broken variants), KEEP=1 keeps the work directory (pan output, trails:
 # replay one with `spin -t -p -D<same flags> <model>.pml` in <work>/<case>).
 # A flag ending in .pml (e.g. sched.pml) selects the model file; default rseq.pml.
@@ -24,7 +24,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SPIN=${SPIN:-spin}
 CC=${CC:-gcc}
-MEMLIM=${PAN_MEMLIM:-2048}
+MEMLIM=${PAN_MEMLIM:-4096}
 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rseq-model.XXXXXX")

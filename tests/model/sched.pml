@@ -11,9 +11,11 @@
  *   lk         SCHED_LOCK (the holder's id); qlen = SCHED_WAITERS,
  *              q[] the FIFO list (both changed only under the lock)
  *   grant[t]   T_GRANT (NONE = -1); awaitGrant blocks until it is set
- *   tv[t]      T_VCPU, tcid[t] T_CID, cidmask SCHED_CID_MAP (CAS bitmap)
+ *   tv[t]      T_VCPU, tcid[t] T_CID, tlast[t] T_LAST_CID
+ *   cidown[i]  CPU_CID_OWNER of vCPU record i = the owner word of mm_cid i:
+ *              0 free, t = held by thread t (slot + 1); CAS 0 -> t claims
  *
- * Every access that a lock-free actor can observe (owner[], cidmask, qlen,
+ * Every access that a lock-free actor can observe (owner[], cidown[], qlen,
  * seq[], request[], grant[]) is its own step; purely thread-local work and
  * writes nobody reads concurrently are folded into it.
  *
@@ -28,14 +30,13 @@
  *   BROKEN_CIDORDER lock-free release frees the vCPU before the mm_cid
  *   DIE_ANYWHERE    the victim may die at ANY step it takes without the
  *                   lock (worker.terminate() while kill() holds the lock),
- *                   also inside the lock-free take / release. Without it
- *                   a thread dies only outside sched.ts calls.
- *   CID_ATOMIC      with DIE_ANYWHERE: no death between the bitmap CAS / and
- *                   and the T_CID store (as if claiming or freeing a cid and
- *                   recording it were one step: what a fix must achieve)
- *   CID_TAKE_ATOMIC with DIE_ANYWHERE: only the takeCid window excluded
- *                   (shows the double free of a death inside freeCid)
- *   REAP_DISPATCH   reapLocked() also calls dispatchLocked() (proposed)
+ *                   also inside the lock-free take / release, between an
+ *                   owner-word CAS and its T_CID store. Without it a thread
+ *                   dies only outside sched.ts calls.
+ *   REAP_DISPATCH   reapLocked() ends with dispatchLocked() (as engine.ts)
+ *   BROKEN_REAP_TCID the reaper frees the cid T_CID names (a plain store to
+ *                   its owner word) instead of scanning the owner words for
+ *                   the dead thread: the old bitmap code's bug class
  */
 
 #ifndef NCPU
@@ -74,7 +75,8 @@ byte qlen;
 byte grant[NTHR + 1] = NONE;
 byte tv[NTHR + 1] = NONE;
 byte tcid[NTHR + 1] = NONE;
-byte cidmask;
+byte tlast[NTHR + 1] = NONE;
+byte cidown[NCPU];
 
 byte mycpu[NTHR + 1] = NONE;   /* ghost: the vCPU the thread believes it owns */
 bool alive[NTHR + 1] = true;
@@ -86,7 +88,7 @@ bool reaped;
 byte yields;
 
 /* ghost */
-bool freeing[NTHR + 1];  /* between freeCid's Atomics.and and T_CID = -1 */
+bool freeing[NTHR + 1];  /* between freeCid's owner-word CAS and T_CID = -1 */
 bool taking[NTHR + 1];   /* between takeCid's successful CAS and the T_CID store */
 bool insched[NTHR + 1];  /* inside a sched.ts call (no death there unless DIE_ANYWHERE) */
 byte phase[NTHR + 1];
@@ -103,9 +105,12 @@ inline SEQBUMP(c) {
 
 /* ---------------- invariants (checked in every state by `monitor`) ---- */
 #define BELIEF_OK(t) (!alive[t] || mycpu[t] == NONE || owner[mycpu[t]] == t)
-/* a live thread's T_CID is allocated in the bitmap (except inside freeCid) */
+/* a live thread's T_CID is allocated to it: its owner word names it (except inside freeCid) */
 #define CIDSET(t)    (!alive[t] || tcid[t] == NONE || freeing[t] || \
-                      (tcid[t] < NCPU && (cidmask & (1 << tcid[t])) != 0))
+                      (tcid[t] < NCPU && cidown[tcid[t]] == t))
+/* an owner word that names a live thread is its T_CID (except inside takeCid,
+ * between the CAS and the T_CID store): a live thread holds at most one cid */
+#define HELD(i)      (cidown[i] == 0 || !alive[cidown[i]] || tcid[cidown[i]] == i || taking[cidown[i]])
 #define CIDNE(a, b)  (!alive[a] || !alive[b] || freeing[a] || freeing[b] || tcid[a] == NONE || tcid[a] != tcid[b])
 #define FREE_ODD(c)  (owner[c] != 0 || ODD(seq[c]))
 
@@ -120,39 +125,61 @@ inline SEQBUMP(c) {
 #else
 #define CPUS (FREE_ODD(0))
 #endif
-#define INV (THREADS && CPUS)
+#if NCPU > 1
+#define HELDS (HELD(0) && HELD(1))
+#else
+#define HELDS (HELD(0))
+#endif
+#define INV (THREADS && CPUS && HELDS)
 
-/* ---------------- mm_cid bitmap (CAS) ----------------------------------- */
-/* takeCid(t): load the map, pick the lowest free bit (one must exist:
- * owners <= vCPUs and every owner frees its cid before its vCPU), CAS;
- * then store T_CID. Clobbers k, m. */
+/* ---------------- mm_cid owner words (CAS) ----------------------------- */
+/* takeCid(t): its last cid if that owner word is 0 (CAS 0 -> t), else the
+ * lowest free one: CAS 0 -> t on each owner word in turn, the scan repeated
+ * until one succeeds (a load that reads nonzero and a failed CAS are the
+ * same step here). One is free at the start of every pass: owners <= vCPUs
+ * and every holder of a cid owns a vCPU. Then store T_CID. The granter runs
+ * this for the waiter w, so the word names w. Clobbers k, m. */
 inline takeCid(t) {
+  k = NONE;
+  if
+  :: d_step { tlast[t] != NONE && cidown[tlast[t]] == 0 -> cidown[tlast[t]] = t; k = tlast[t]; taking[t] = true }
+  :: d_step { !(tlast[t] != NONE && cidown[tlast[t]] == 0) -> skip }
+  fi;
   do
-  :: atomic {
-       m = cidmask; k = 0;
+  :: k != NONE -> break
+  :: else ->
+       d_step {     /* ghost check: a free mm_cid exists */
+         m = 0;
+         do
+         :: m < NCPU && cidown[m] != 0 -> m++
+         :: else -> break
+         od;
+         assert(m < NCPU);
+         m = 0
+       };
        do
-       :: k < NCPU && (m & (1 << k)) != 0 -> k++
+       :: m < NCPU ->
+            if
+            :: d_step { cidown[m] == 0 -> cidown[m] = t; k = m; m = NCPU; taking[t] = true }
+            :: d_step { cidown[m] != 0 -> m++ }
+            fi
        :: else -> break
        od;
-       assert(k < NCPU)        /* a free mm_cid exists */
-     };
-     if
-     :: d_step { cidmask == m -> cidmask = m | (1 << k); m = 0; taking[t] = true } -> break
-     :: d_step { cidmask != m -> m = 0; k = 0 }
-     fi
+       m = 0
   od;
   atomic { tcid[t] = k; k = 0; taking[t] = false }
 }
 
-/* freeCid(t): Atomics.and(map, ~bit), then T_CID = -1 (and, in drop, T_VCPU = -1) */
+/* freeCid(t): CAS the owner word t -> 0 (a stale T_CID clears nothing),
+ * then T_LAST_CID = T_CID, T_CID = -1 (and, in drop, T_VCPU = -1) */
 inline freeCid(t) {
   d_step {
     if
-    :: tcid[t] != NONE -> cidmask = cidmask & ~(1 << tcid[t]); freeing[t] = true
+    :: tcid[t] != NONE && cidown[tcid[t]] == t -> cidown[tcid[t]] = 0; freeing[t] = true
     :: else -> skip
     fi
   };
-  d_step { tcid[t] = NONE; freeing[t] = false; tv[t] = NONE }
+  d_step { tlast[t] = tcid[t]; tcid[t] = NONE; freeing[t] = false; tv[t] = NONE }
 }
 
 /* makeOdd(c): CAS seq even -> odd unless a request already made it odd */
@@ -432,9 +459,7 @@ begin:
   }
 #ifndef NOKILL
   unless {
-#if defined(DIE_ANYWHERE) && defined(CID_ATOMIC)
-    d_step { victim == me && lk != me && !taking[me] && !freeing[me] ->
-#elif defined(DIE_ANYWHERE) && defined(CID_TAKE_ATOMIC)
+#if defined(DIE_ANYWHERE) && defined(NO_DIE_IN_TAKECID)
     d_step { victim == me && lk != me && !taking[me] ->
 #elif defined(DIE_ANYWHERE)
     d_step { victim == me && lk != me ->
@@ -484,9 +509,35 @@ proctype supervisor() {
   od
 }
 
+/* reapLocked's freeCidsOfLocked(1): every owner word naming thread 1 -> 0,
+ * T_CID = -1 (BROKEN_REAP_TCID: free the cid T_CID names instead) */
+inline reapCids() {
+  d_step {
+#ifdef BROKEN_REAP_TCID
+    /* trusts T_CID: frees the cid it names, whoever holds it now */
+    if
+    :: tcid[1] != NONE -> cidown[tcid[1]] = 0
+    :: else -> skip
+    fi;
+#else
+    k = 0;
+    do
+    :: k < NCPU ->
+         if :: cidown[k] == 1 -> cidown[k] = 0 :: else -> skip fi;
+         k++
+    :: else -> break
+    od;
+    k = 0;
+#endif
+    tcid[1] = NONE
+  }
+}
+
 /* Thread 1 may die (kill(): the main thread holds the lock, terminates the
- * worker, then reapLocked): unqueue, T_GRANT = -1, release every vCPU whose
- * owner word names it. */
+ * worker, then reapLocked): unqueue, T_GRANT = -1, free every mm_cid whose
+ * owner word names it and clear T_CID (freeCidsOfLocked: only thread 1 --
+ * dead -- and lock holders write a word naming thread 1, so one step), then
+ * release every vCPU whose owner word names it (its freeCid is a no-op). */
 proctype killer() {
   byte c, k, m, w, c2;
 #ifndef NOKILL
@@ -512,6 +563,9 @@ end_nokill:
     k = 0;
     grant[1] = NONE
   };
+#ifndef BROKEN_REAP_ORDER
+  reapCids();
+#endif
   c = 0;
   do
   :: c < NCPU ->
@@ -522,6 +576,10 @@ end_nokill:
        c++
   :: else -> break
   od;
+#ifdef BROKEN_REAP_ORDER
+  skip;
+  reapCids();
+#endif
 #ifdef REAP_DISPATCH
   dispatchLocked();
 #endif
@@ -554,7 +612,12 @@ proctype checker() {
     :: else -> break
     od;
     assert(sum == total);
-    assert(lk == 0 && qlen == 0 && cidmask == 0)
+    assert(lk == 0 && qlen == 0);
+    k = 0;
+    do
+    :: k < NCPU -> assert(cidown[k] == 0); k++     /* no mm_cid leaked */
+    :: else -> break
+    od
   }
 }
 
