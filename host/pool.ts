@@ -4,12 +4,16 @@
 // However a worker dies (exit, uncaught error, out of memory, terminate), its slot, vCPU and mm_cid
 // are reaped once its exit is confirmed, its task rejects with ThreadDiedError, and piscina starts
 // a replacement on the freed slot.
+// A task run with an AbortSignal that fires while it runs ends its worker (piscina terminates it):
+// the pool holds the scheduler lock from before that terminate until the worker has exited, so it
+// cannot die inside a locked section of the scheduler (which would wedge the kernel).
 import { Piscina } from 'piscina';
 import { KernelClosedError, PoolClosedError, ThreadDiedError, UsageError } from './errors.js';
 import { engineOf } from './internal.js';
 import type { Engine } from './kernel/engine.js';
 import type { Kernel } from './kernel/kernel.js';
 import { hostFile } from './paths.js';
+import { platform } from './platform/index.js';
 import type { BroadcastMessage, PoolWorkerData } from './pool-worker.js';
 
 /** What the pool reads of piscina's worker objects (Node's worker_threads Worker). */
@@ -56,6 +60,8 @@ export interface BroadcastResult<R> { slot: number; value: R }
 
 /** Whether an error from piscina means the task's worker died (not an error the task threw). */
 const EXITED = /^worker exited with code/;
+/** After how long an abort that waits for its terminated worker's exit warns (it keeps waiting). */
+const ABORT_EXIT_WARN_MS = 5_000;
 
 /**
  * A piscina pool of kernel threads. Modules must be loaded on the kernel before the pool is created.
@@ -74,6 +80,14 @@ export class RseqPool<W = unknown> {
   /** Every worker that left holding a slot: its slot, what it had committed, and the milliseconds
    *  from its exit to the slot being free again. */
   readonly reaped: { slot: number; commits: number; ms: number }[] = [];
+  /** Each live worker's exit, by thread id (an abort holds the scheduler lock until it). */
+  private readonly exits = new Map<number, Promise<void>>();
+  /** Aborts in flight (taking the lock, or holding it until a terminated worker exits). */
+  private readonly aborts = new Set<Promise<void>>();
+  /** While an abort calls piscina's abort: the thread ids of the workers piscina terminated. */
+  private terminated: number[] | null = null;
+  /** Aborted tasks: still queued (no worker ended) / running (their worker terminated under the lock). */
+  readonly aborted = { queued: 0, running: 0 };
 
   constructor(readonly kernel: Kernel, o: RseqPoolOptions<W>) {
     const engine = engineOf(kernel, 'createPool');
@@ -101,8 +115,13 @@ export class RseqPool<W = unknown> {
       const worker = (this.piscina.threads as PiscinaWorker[]).find((t) => t.threadId === tid);
       if (!worker) return;
       worker.on('error', (e) => { if (e && typeof e === 'object') this.deaths.add(e); });
-      worker.once('exit', () => this.reap(tid));
+      this.exits.set(tid, new Promise<void>((exited) => {
+        worker.once('exit', () => { this.exits.delete(tid); this.reap(tid); exited(); });
+      }));
     });
+    // piscina ends a worker whose task is aborted inside the abort call (WorkerInfo.destroy:
+    // terminate(), then 'workerDestroy' synchronously, the thread id still valid until 'exit').
+    this.piscina.on('workerDestroy', (w: { id: number }) => { if (this.terminated !== null) this.terminated.push(w.id); });
     // A dead worker's error with no task in flight: piscina re-emits it; it is handled here.
     this.piscina.on('error', () => {});
   }
@@ -144,15 +163,86 @@ export class RseqPool<W = unknown> {
     return p.then(this.fulfilled, this.rejected) as Promise<R>;
   }
 
-  /** Run `task` on some worker: its handler's result. Rejects with ThreadDiedError if the worker dies. */
+  /**
+   * Run `task` on some worker: its handler's result. Rejects with ThreadDiedError if the worker dies.
+   * With `options.signal`: an abort rejects the task with piscina's AbortError (name 'AbortError',
+   * cause: the signal's reason) unless it has already settled; a running task's worker is ended
+   * (its partial effects stay, like any killed thread's) and replaced. Already aborted: rejects at once.
+   */
   run<R = unknown>(task: unknown, options?: RunOptions): Promise<R> {
     if (this.state !== 'open' || this.kernel.closed) {
       try { this.check('pool.run'); } catch (e) { return Promise.reject(e); }
     }
-    if (options !== undefined && options.name !== undefined) {
-      return Promise.reject(new UsageError("pool.run: piscina's `name` is RseqPool's (the handler module's default export runs)"));
+    if (options !== undefined) {
+      if (options.name !== undefined) {
+        return Promise.reject(new UsageError("pool.run: piscina's `name` is RseqPool's (the handler module's default export runs)"));
+      }
+      if (options.signal != null) return this.runAbortable<R>(task, options, options.signal as AbortSignal);
     }
     return this.track<R>(this.piscina.run(task, options));
+  }
+
+  /** A task with the user's signal: piscina gets a signal of ours, aborted under the scheduler lock. */
+  private runAbortable<R>(task: unknown, options: RunOptions, signal: AbortSignal): Promise<R> {
+    // piscina rejects an already aborted task with its AbortError and does not queue it.
+    if (signal.aborted) return this.piscina.run(task, options) as Promise<R>;
+    const ours = new AbortController();
+    const p = this.track<R>(this.piscina.run(task, { ...options, signal: ours.signal }));
+    let settled = false;
+    const onAbort = (): void => {
+      const a = this.abortTask(ours, signal.reason, () => settled);
+      this.aborts.add(a);
+      void a.finally(() => this.aborts.delete(a));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => { settled = true; signal.removeEventListener('abort', onAbort); };
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Abort our signal with the scheduler lock held. piscina then either drops the queued task, or
+   * terminates the worker running it (synchronously, seen as 'workerDestroy'); a terminated worker
+   * wanting the lock blocks in lock() and dies there, harmlessly. The lock is held until that
+   * worker's 'exit'; then its reap (queued behind the lock) frees its slot, vCPU and mm_cid.
+   */
+  private async abortTask(ours: AbortController, reason: unknown, settled: () => boolean): Promise<void> {
+    if (settled()) return; // finished first: nothing to abort (piscina ignores a late abort too)
+    const sched = this.engine.sched;
+    // A closed kernel's threads may have been terminated holding the lock: abort without it.
+    const held = !this.kernel.closed && await sched.lockAsync(() => this.kernel.closed);
+    let tids: number[];
+    this.terminated = [];
+    try {
+      ours.abort(reason);
+    } finally {
+      tids = this.terminated;
+      this.terminated = null;
+    }
+    if (tids.length === 0) this.aborted.queued++;
+    else this.aborted.running++;
+    try {
+      for (const tid of tids) await this.exitOf(tid);
+    } finally {
+      if (held) sched.unlock();
+    }
+  }
+
+  /** The exit of worker `tid` (at once if it has exited). Warns if it is slow, but keeps waiting:
+   *  unlocking before the exit could let the dying worker take the lock and die holding it. */
+  private async exitOf(tid: number): Promise<void> {
+    const exited = this.exits.get(tid);
+    if (exited === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<'slow'>((r) => { timer = setTimeout(r, ABORT_EXIT_WARN_MS, 'slow'); });
+    try {
+      if (await Promise.race([exited, slow]) === 'slow') {
+        platform.warn(`wasm-rseq pool: worker ${tid}, terminated for an aborted task, has not exited after ${ABORT_EXIT_WARN_MS} ms; the scheduler lock stays held until it does`);
+        await exited;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -183,6 +273,8 @@ export class RseqPool<W = unknown> {
     if (this.state === 'closing') { while ((this.state as string) !== 'closed') await new Promise((r) => setTimeout(r, 5)); return; }
     this.state = 'closing';
     if (this.pending > 0) await new Promise<void>((r) => { this.drained = r; });
+    // An aborted task has settled, but its worker may still be exiting under the scheduler lock.
+    await Promise.allSettled([...this.aborts]);
     // Workers are idle (parked, outside the kernel) now: ending them cannot strand a vCPU or lock.
     if (how === 'close') await this.piscina.close();
     else await this.piscina.destroy();

@@ -48,17 +48,20 @@ export class Sched {
     }
   }
 
-  /** The same lock for the main thread, which must never block in Atomics.wait. */
-  async lockAsync(): Promise<void> {
+  /** The same lock for the main thread, which must never block in Atomics.wait. With `giveUp`,
+   *  polled while waiting: false once it says so (the lock is then not held), else true. */
+  async lockAsync(giveUp?: () => boolean): Promise<boolean> {
     const a = this.v.i32;
     let c = Atomics.compareExchange(a, this.lockIdx, 0, 1);
-    if (c === 0) return;
+    if (c === 0) return true;
     if (c !== 2) c = Atomics.exchange(a, this.lockIdx, 2);
     while (c !== 0) {
+      if (giveUp !== undefined && giveUp()) return false;
       const w = Atomics.waitAsync(a, this.lockIdx, 2, 50);
       if (w.async) await w.value;
       c = Atomics.exchange(a, this.lockIdx, 2);
     }
+    return true;
   }
 
   unlock(): void {
