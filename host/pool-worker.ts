@@ -19,16 +19,18 @@ const d = platform.threadData<PoolWorkerData>();
 const i32 = new Int32Array(d.memory.buffer as unknown as SharedArrayBuffer);
 const tid = platform.threadId();
 
-/** Claim a free slot: CAS its state FREE -> LIVE and record our thread id in the same breath (the
- *  main thread reaps a dead worker's slot by that id). A replacement may start before its dead
- *  predecessor's slot is reaped: it waits (bounded) for one. */
+/** Claim a free slot (state FREE, no thread id): CAS its thread id 0 -> ours first, then mark it
+ *  LIVE. The id is the claim, so a worker terminated between the two steps still leaves its id for
+ *  the main thread's reaper (which reaps a dead worker's slot by that id). A replacement may start
+ *  before its dead predecessor's slot is reaped: it waits (bounded) for one. */
 function claim(): number {
   const deadline = performance.now() + d.claimMs;
   for (;;) {
     for (const s of d.slots) {
       const rec = threadRec(d.abi, d.plan, s);
-      if (Atomics.compareExchange(i32, (rec + d.abi.T_STATE) >> 2, d.abi.THREAD_FREE, d.abi.THREAD_LIVE) === d.abi.THREAD_FREE) {
-        Atomics.store(i32, (rec + d.abi.T_PID) >> 2, tid);
+      if (Atomics.load(i32, (rec + d.abi.T_STATE) >> 2) !== d.abi.THREAD_FREE) continue;
+      if (Atomics.compareExchange(i32, (rec + d.abi.T_PID) >> 2, 0, tid) === 0) {
+        Atomics.store(i32, (rec + d.abi.T_STATE) >> 2, d.abi.THREAD_LIVE);
         return s;
       }
     }

@@ -271,3 +271,27 @@ test('pool lifecycle: workerData, owned options refused, broadcast, close drains
     await k.close();
   }
 });
+
+test('a worker that died between claiming its slot (its thread id) and marking it live is reaped: the slot serves again', { timeout: 60_000 }, async () => {
+  const k = await Kernel.create({ cpus: 1, threads: 0, poolSlots: 1, supervisor: false });
+  const m = await k.load(wasmPath('param_test'));
+  const e = engineOf(k);
+  const [slot] = e.poolSlots;
+  const rec = e.sched.thread(slot);
+  // The claim's first step by a (now dead) worker with thread id 424242: its id, the state still FREE.
+  e.view.store(rec + e.abi.T_PID, 424242);
+  assert.equal(e.view.load(rec + e.abi.T_STATE), e.abi.THREAD_FREE);
+  assert.deepEqual(await e.reapPoolWorker(424242), { slot, commits: 0 });
+  assert.equal(e.view.load(rec + e.abi.T_PID), 0, 'the claim is undone');
+  // The one slot is claimable again: a pool on it serves exactly.
+  const pool = createPool(k, { handler: new URL('./fixtures/pool-handler.js', import.meta.url) });
+  try {
+    const base = k.allocPerCpu(16);
+    const r = await pool.run<{ slot: number; done: number }>({ module: m.id, base, n: 1000 });
+    assert.deepEqual(r, { slot, done: 1000 });
+    assert.equal(k.sumPerCpu(base), 1000n);
+  } finally {
+    await pool.destroy();
+    await k.close();
+  }
+});

@@ -131,7 +131,10 @@ export class Engine {
   async reapPoolWorker(pid: number): Promise<{ slot: number; commits: number } | undefined> {
     for (const slot of this.poolSlots) {
       const rec = this.sched.thread(slot);
-      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE && this.view.load(rec + this.abi.T_PID) === pid) {
+      if (this.view.load(rec + this.abi.T_PID) !== pid) continue;
+      // Died between claiming the slot (its id) and marking it LIVE: it never ran as a thread.
+      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_FREE) { this.clearSlot(slot); return { slot, commits: 0 }; }
+      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE) {
         if (this.closed) return undefined;
         await this.reap(slot);
         const commits = Number(this.view.load64(rec + this.abi.T_COMMITS));
