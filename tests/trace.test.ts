@@ -121,4 +121,13 @@ test('the CLI: param-test --trace and soak --trace write Chrome Trace JSON files
 
   const bad = cli('param-test', '-T', 'i', '--trace');
   assert.equal(bad.status, 2);
+
+  // --trace-events sizes the rings: 8 per thread, a yield on every pass, so they wrap and say so.
+  const small = join(dir, 'small.json');
+  const r3 = cli('param-test', '-T', 'i', '-t', '4', '-r', '200', '--cpus', '1', '-7', '-1', '-m', '1', '-y', '--trace', small, '--trace-events', '8');
+  assert.equal(r3.status, 0, r3.stderr);
+  assert.match(r3.stderr, /older events dropped; --trace-events N keeps more/);
+  const t3 = JSON.parse(readFileSync(small, 'utf8')) as ChromeTrace;
+  assert.equal(t3.otherData?.eventsPerThread, 8);
+  assert.equal(cli('param-test', '-T', 'i', '--trace', small, '--trace-events', '0').status, 2);
 });

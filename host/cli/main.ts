@@ -2,10 +2,10 @@
 // The wasm-rseq command line: param-test (the kernel selftest), soak, check and timeline.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { DEFAULTS, runParamTest, type ParamTestOptions, type TraceSink } from '../param-test/run.js';
+import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
-import { writeTrace } from './trace-file.js';
+import { traceSink, writeTrace } from './trace-file.js';
 import { checkCommand, timelineCommand } from './check.js';
 import { DEFAULTS as ALLOC_DEFAULTS, WORKLOADS, runAllocTest, type AllocTestOptions, type Workload } from '../alloc-test/run.js';
 import { FRONTS, type Front } from '../alloc/allocator.js';
@@ -52,6 +52,7 @@ const paramTest = program.command('param-test')
   .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
   .option('--periodic', 'supervisor: inject periodically instead of at random')
   .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
+  .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int)
   .option('--target <file.wasm>', `run a check target (check_setup/check_op/check_verify) instead of -T: -r is ops per thread (defaults -t ${TARGET_DEFAULTS.threads} -r ${TARGET_DEFAULTS.ops})`)
   .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
   .option('--instrument', 'with --target: every shared access inside a section is injection point 10 (-m N with -y, -k or -s act there)')
@@ -75,7 +76,7 @@ paramTest.action(async (o: Record<string, unknown>) => {
   if (o.target !== undefined) { process.exitCode = await paramTestTarget(o, opts.supervisor, given); return; }
   if (given('bytes') || given('instrument')) throw new UsageError('--bytes and --instrument apply to --target only');
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
-  const sink: TraceSink | undefined = o.trace ? {} : undefined;
+  const sink = traceSink(o);
   const r = await runParamTest(opts, log, sink);
   if (sink?.trace) console.error(writeTrace(o.trace as string, sink.trace));
   if (opts.verbose) for (const l of statsLines(r, { ...opts, detail: opts.mmCid ? 'mm_cid' : 'cpu_id' })) console.log(l);
@@ -107,7 +108,8 @@ const allocTest = program.command('alloc-test')
   .option('--drain-every <n>', 'larson, vcpu/mmcid: drain a random vCPU\'s cache (stop_cpu) every n steps (0 never)', int, ALLOC_DEFAULTS.drainEvery)
   .option('--heap-bytes <n>', 'bytes of pages in the allocator\'s heap', int, ALLOC_DEFAULTS.heapBytes)
   .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off')
-  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)');
+  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
+  .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int);
 for (let p = 1; p <= 9; p++) allocTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
 
 allocTest.action(async (o: Record<string, unknown>) => {
@@ -124,7 +126,7 @@ allocTest.action(async (o: Record<string, unknown>) => {
     },
   };
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
-  const sink: TraceSink | undefined = o.trace ? {} : undefined;
+  const sink = traceSink(o);
   const r = await runAllocTest(opts, log, sink);
   if (sink?.trace) console.error(writeTrace(o.trace as string, sink.trace));
   if (opts.verbose || r.ok) console.log(r.message);
@@ -152,10 +154,11 @@ program.command('soak')
   .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
   .option('-v, --verbose', 'print each run before it starts')
   .option('--trace <file.json>', 'write the kernel trace of the first failing run (or of the last run) as Chrome Trace Event JSON')
-  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; runs?: number; target?: string; threadsMax: number; opsMax: number; bytes: number; verbose?: boolean; trace?: string }) => {
+  .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int)
+  .action(async (o: { minutes: number; seed: number; cpus: number; watchdog: number; runs?: number; target?: string; threadsMax: number; opsMax: number; bytes: number; verbose?: boolean; trace?: string; traceEvents?: number }) => {
     const target = o.target === undefined ? undefined : await soakTarget(o.target, o);
     const ok = await soak({
-      minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, runs: o.runs, target, verbose: o.verbose, log: (l) => console.log(l), traceFile: o.trace,
+      minutes: o.minutes, seed: o.seed, cpus: o.cpus, watchdogSeconds: o.watchdog, runs: o.runs, target, verbose: o.verbose, log: (l) => console.log(l), traceFile: o.trace, traceEvents: o.traceEvents,
     });
     // A deadlocked run leaves its threads behind: exit explicitly.
     process.exit(ok ? 0 : 1);

@@ -3,9 +3,8 @@
 import { UsageError } from '../errors.js';
 import type { SupervisorOptions } from '../kernel/supervisor.js';
 import { statsLines } from '../param-test/report.js';
-import type { TraceSink } from '../param-test/run.js';
 import { TARGET_DEFAULTS, runTargetTest, type TargetTestOptions } from '../param-test/target.js';
-import { writeTrace } from './trace-file.js';
+import { traceSink, writeTrace } from './trace-file.js';
 
 /** param-test's own options, which a check target (it has its own operations) does not take. */
 const NOT_FOR_TARGETS: [key: string, flag: string][] = [
@@ -28,7 +27,7 @@ export async function paramTestTarget(
     cpus: o.cpus as number, bytes: o.bytes as number, instrument: !!o.instrument,
     modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, seed: o.seed as number, supervisor, verbose: !!o.v,
   };
-  const sink: TraceSink | undefined = o.trace ? {} : undefined;
+  const sink = traceSink(o);
   const r = await runTargetTest(opts, opts.verbose ? log : () => {}, sink);
   if (sink?.trace) err(writeTrace(o.trace as string, sink.trace));
   if (opts.verbose) for (const l of statsLines(r, { ...opts, detail: opts.instrument ? 'instrumented' : 'not instrumented' })) log(l);

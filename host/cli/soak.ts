@@ -5,7 +5,7 @@
 import { WatchdogError } from '../errors.js';
 import { prng } from '../kernel/prng.js';
 import { DEFAULTS, replayLine, runParamTest, type ParamTestOptions, type ParamTestResult, type TraceSink } from '../param-test/run.js';
-import { writeTrace } from './trace-file.js';
+import { traceSink, writeTrace } from './trace-file.js';
 import type { TestType } from '../param-test/tests.js';
 import { runTargetTest, targetReplayLine } from '../param-test/target.js';
 import { drawTargetRun, type SoakTarget } from './soak-target.js';
@@ -14,6 +14,8 @@ export interface SoakOptions {
   minutes: number; seed: number; cpus: number; watchdogSeconds: number; verbose?: boolean; log: (s: string) => void;
   /** Write the trace of the first failing run (or, when none fails, of the last run) here. */
   traceFile?: string;
+  /** Events kept per thread in the traced runs' rings (default: the kernel's). */
+  traceEvents?: number;
   /** Soak this check target (on 1..cpus vCPUs) instead of the param-test matrix. */
   target?: SoakTarget;
   /** Stop after this many runs even if time is left. */
@@ -72,7 +74,7 @@ export async function soak(o: SoakOptions): Promise<boolean> {
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WatchdogError(o.watchdogSeconds)), o.watchdogSeconds * 1000);
     });
-    const sink: TraceSink | undefined = o.traceFile ? {} : undefined;
+    const sink = traceSink({ trace: o.traceFile, traceEvents: o.traceEvents });
     if (sink) traced = { run: runs + 1, sink };
     try {
       const r = await Promise.race([run.start(sink), watchdog]);
