@@ -2,6 +2,7 @@
 // The wasm-rseq command line: param-test (the kernel selftest), soak, check and timeline.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import type { SupervisorOptions } from '../kernel/supervisor.js';
 import { DEFAULTS, runParamTest, type ParamTestOptions } from '../param-test/run.js';
 import type { TestType } from '../param-test/tests.js';
 import { soak } from './soak.js';
@@ -25,6 +26,31 @@ const num = (v: string) => {
   return n;
 };
 
+/** What param-test and alloc-test share: the supervisor's rates, the trace, loops at points 1..9. */
+function runOptions(cmd: Command): void {
+  cmd
+    .option('--preempt-hz <hz>', 'supervisor: injected preemptions per second per vCPU', num)
+    .option('--migrate-hz <hz>', 'supervisor: injected migrations per second per vCPU', num)
+    .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
+    .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
+    .option('--periodic', 'supervisor: inject periodically instead of at random')
+    .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
+    .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int);
+  for (let p = 1; p <= 9; p++) cmd.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
+}
+
+const supervisorOf = (o: Record<string, unknown>): SupervisorOptions => ({
+  preemptHz: o.preemptHz as number | undefined, migrateHz: o.migrateHz as number | undefined,
+  signalHz: o.signalHz as number | undefined, sliceMs: o.sliceMs as number | undefined,
+  policy: o.periodic ? 'periodic' : 'random',
+});
+
+const loopsOf = (o: Record<string, unknown>): Record<number, number> => {
+  const loops: Record<number, number> = {};
+  for (let p = 1; p <= 9; p++) if (o[p] !== undefined) loops[p] = o[p] as number;
+  return loops;
+};
+
 const program = new Command('wasm-rseq')
   .description('Linux restartable sequences on WebAssembly threads')
   .exitOverride()
@@ -46,31 +72,18 @@ const paramTest = program.command('param-test')
   .option('--cpus <n>', 'virtual CPUs', int, DEFAULTS.cpus)
   .option('--mm-cid', 'index per-vCPU data by mm_cid instead of cpu_id')
   .option('--seed <n>', 'seed of every injection decision', int, DEFAULTS.seed)
-  .option('--preempt-hz <hz>', 'supervisor: injected preemptions per second per vCPU', num)
-  .option('--migrate-hz <hz>', 'supervisor: injected migrations per second per vCPU', num)
-  .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
-  .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
-  .option('--periodic', 'supervisor: inject periodically instead of at random')
-  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
-  .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int)
   .option('--target <file.wasm>', `run a check target (check_setup/check_op/check_verify) instead of -T: -r is ops per thread (defaults -t ${TARGET_DEFAULTS.threads} -r ${TARGET_DEFAULTS.ops})`)
   .option('--bytes <n>', 'with --target: bytes of the zeroed per-vCPU region passed as base', int, TARGET_DEFAULTS.bytes)
   .option('--instrument', 'with --target: every shared access inside a section is injection point 10 (-m N with -y, -k or -s act there)')
   .addOption(new Option('--broken', 'self-check: use a deliberately broken critical section (-T i)').hideHelp());
-for (let p = 1; p <= 9; p++) paramTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
+runOptions(paramTest);
 
 paramTest.action(async (o: Record<string, unknown>) => {
-  const loops: Record<number, number> = {};
-  for (let p = 1; p <= 9; p++) if (o[p] !== undefined) loops[p] = o[p] as number;
   const opts: ParamTestOptions = {
-    test: o.T as TestType, threads: o.t as number, reps: o.r as number, cpus: o.cpus as number, loops,
+    test: o.T as TestType, threads: o.t as number, reps: o.r as number, cpus: o.cpus as number, loops: loopsOf(o),
     modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, release: !!o.M, disableRseq: !!o.d,
     disableMod: o.D as number, mmCid: !!o.mmCid, seed: o.seed as number, broken: !!o.broken, verbose: !!o.v,
-    supervisor: {
-      preemptHz: o.preemptHz as number | undefined, migrateHz: o.migrateHz as number | undefined,
-      signalHz: o.signalHz as number | undefined, sliceMs: o.sliceMs as number | undefined,
-      policy: o.periodic ? 'periodic' : 'random',
-    },
+    supervisor: supervisorOf(o),
   };
   const given = (key: string) => paramTest.getOptionValueSource(key) === 'cli';
   if (o.target !== undefined) { process.exitCode = await paramTestTarget(o, opts.supervisor, given); return; }
@@ -100,30 +113,17 @@ const allocTest = program.command('alloc-test')
   .option('-v', 'verbose')
   .option('--cpus <n>', 'virtual CPUs', int, ALLOC_DEFAULTS.cpus)
   .option('--seed <n>', 'seed of every injection decision and of the workload', int, ALLOC_DEFAULTS.seed)
-  .option('--preempt-hz <hz>', 'supervisor: injected preemptions per second per vCPU', num)
-  .option('--migrate-hz <hz>', 'supervisor: injected migrations per second per vCPU', num)
-  .option('--signal-hz <hz>', 'supervisor: injected signals per second per vCPU', num)
-  .option('--slice-ms <ms>', 'supervisor: time slice when threads wait for a vCPU', num)
-  .option('--periodic', 'supervisor: inject periodically instead of at random')
   .option('--drain-every <n>', 'larson, vcpu/mmcid: drain a random vCPU\'s cache (stop_cpu) every n steps (0 never)', int, ALLOC_DEFAULTS.drainEvery)
   .option('--heap-bytes <n>', 'bytes of pages in the allocator\'s heap', int, ALLOC_DEFAULTS.heapBytes)
-  .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off')
-  .option('--trace <file.json>', 'write the run\'s kernel trace as Chrome Trace Event JSON (Perfetto)')
-  .option('--trace-events <n>', 'with --trace: events kept per thread (the ring size; default: 4 MiB of rings over all threads)', int);
-for (let p = 1; p <= 9; p++) allocTest.option(`-${p} <loops>`, `loops at injection point ${p} (-1: act every -m passes)`, int);
+  .option('--unchecked', 'turn the allocator\'s checked mode (double free, foreign pointer) off');
+runOptions(allocTest);
 
 allocTest.action(async (o: Record<string, unknown>) => {
-  const loops: Record<number, number> = {};
-  for (let p = 1; p <= 9; p++) if (o[p] !== undefined) loops[p] = o[p] as number;
   const opts: AllocTestOptions = {
     front: o.front as Front, workload: o.workload as Workload, threads: o.t as number, reps: o.r as number, cpus: o.cpus as number,
-    loops, modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, seed: o.seed as number,
+    loops: loopsOf(o), modulo: o.m as number, yield: !!o.y, signal: !!o.k, sleepMs: o.s as number, seed: o.seed as number,
     drainEvery: o.drainEvery as number, heapBytes: o.heapBytes as number, checked: !o.unchecked, verbose: !!o.v,
-    supervisor: {
-      preemptHz: o.preemptHz as number | undefined, migrateHz: o.migrateHz as number | undefined,
-      signalHz: o.signalHz as number | undefined, sliceMs: o.sliceMs as number | undefined,
-      policy: o.periodic ? 'periodic' : 'random',
-    },
+    supervisor: supervisorOf(o),
   };
   const log = opts.verbose ? (l: string) => console.log(l) : () => {};
   const sink = traceSink(o);
