@@ -4,6 +4,12 @@
 // every name); at load the host checks the module still has those values (host/abi.ts). No other
 // file writes an offset.
 // Writers and atomicity are noted per field: "owner" = the thread that owns the vCPU / record.
+//
+// Sections, in this order (each under a rule of dashes):
+//   struct rseq · struct rseq_cs (descriptors) · header (with the scheduler and policy words) · per-vCPU
+//   record · per-thread record · slow-path reasons · structure layouts (percpu/, atomic/) · object
+//   table · kernel-run tracing · deterministic checking · allocator (stop_cpu, size classes, page
+//   heap, caches, mempool) · time-slice extension · UMCG
 
 /** Bumped on any incompatible change of this file; user modules import "wasm-rseq@<ABI_VERSION>". */
 export const ABI_VERSION: i32 = 1;
@@ -467,6 +473,7 @@ export const CHK_EV_OP_END: i32 = 8;
 export const CHK_EV_TAKE: i32 = 9;
 export const CHK_EV_RELEASE: i32 = 10;
 
+// ---------------------------------------------------------------------------------------------
 // Allocator (assembly/alloc/, host/alloc/): a size-class allocator over a region the host carves
 // from the heap (kernel.allocator), with four interchangeable front ends on one back end.
 //
@@ -571,6 +578,7 @@ export const MP_NEXT: i32 = 28;      // i32 items ever handed out: bytes touched
 export const MP_LIVE: i32 = 32;      // i32 items handed out now
 export const MP_SIZE: i32 = 64;
 
+// ---------------------------------------------------------------------------------------------
 // rseq time-slice extension (Linux 7.0; host/kernel/slice.ts). struct rseq_slice_ctrl sits at
 // RSEQ_SLICE_CTRL (byte 28): `request` (u8, set by user space, cleared by user space or the kernel)
 // and `granted` (u8, set and cleared by the kernel only: a thread that sets it faults).

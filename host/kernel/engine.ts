@@ -5,7 +5,7 @@
 import { readAbi, type Abi } from '../abi.js';
 import { RegionExhaustedError, RseqError, UsageError, errnoName, reviveError } from '../errors.js';
 import {
-  SharedView, createSharedMemory, initMemory, planMemory, resetRecords, resetThread, writeDescriptor, type MemoryPlan,
+  SharedView, createSharedMemory, initMemory, planMemory, resetRecords, writeDescriptor, type MemoryPlan,
 } from '../memory.js';
 import { hostFile, wasmPath } from '../paths.js';
 import { platform, type ThreadPort } from '../platform/index.js';
@@ -17,7 +17,8 @@ import { createPolicy, type InjectionOptions, type PolicySpec, type SupervisorOp
 import { BumpRegion } from './region.js';
 import { Sched, wakeIdle } from './sched.js';
 import { readStats, type KernelStats } from './stats.js';
-import { TraceWriter, readRings, resetTrace } from './trace-ring.js';
+import { readRings, resetTrace } from './trace-ring.js';
+import { Reaper } from './reaper.js';
 import { kernelTrace } from '../trace/kernel.js';
 import type { ChromeTrace } from '../trace/chrome.js';
 import { writeSupervisorOptions, type SupervisorData } from './supervisor.js';
@@ -64,14 +65,8 @@ export class Engine {
   private supervisorPort?: ThreadPort;
   private supervisorError?: Error;
   private readonly dataRanges: [number, number][] = [];
-  private readonly killing = new Set<number>();
-  /**
-   * What reaping found (diagnostics and tests): cids freed by their owner word, and how many of those
-   * the dead thread's T_CID did not name (it died inside takeCid or freeCid: the window the owner
-   * words close, tests/model lf-die-cid).
-   */
-  readonly reapCounts = { reaps: 0, cidsFreed: 0, cidsTcidMismatch: 0 };
-  private kills: Promise<void> = Promise.resolve();
+  /** Reclaims dead threads' slots, vCPUs and mm_cids (reaper.ts). */
+  private readonly reaper: Reaper;
   private readonly heap: BumpRegion;
   /** The per-vCPU pool: offsets within one stride, valid for every vCPU (librseq's mempool). */
   private readonly pool: BumpRegion;
@@ -86,6 +81,7 @@ export class Engine {
     this.view = new SharedView(memory);
     this.policy = { kind: 'seeded', seed, supervisor: supervisor || {} };
     this.sched = new Sched(this.view, abi, plan, createPolicy(abi, this.policy, plan.cpus));
+    this.reaper = new Reaper(this.view, abi, plan, this.sched, () => this.closed);
     this.heap = new BumpRegion('heap', plan.heapBase, plan.heapBase + plan.heapSize);
     this.pool = new BumpRegion('per-vCPU pool', plan.poolBase, plan.poolBase + plan.poolStride);
     this.nextDesc = abi.CSID_USER_FIRST;
@@ -128,22 +124,13 @@ export class Engine {
 
   /** A pool worker (its platform thread id `pid`) has exited: reap its slot and free it for a
    *  replacement. Returns the slot and what it had committed, or undefined if it held none. */
-  async reapPoolWorker(pid: number): Promise<{ slot: number; commits: number } | undefined> {
-    for (const slot of this.poolSlots) {
-      const rec = this.sched.thread(slot);
-      if (this.view.load(rec + this.abi.T_PID) !== pid) continue;
-      // Died between claiming the slot (its id) and marking it LIVE: it never ran as a thread.
-      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_FREE) { this.clearSlot(slot); return { slot, commits: 0 }; }
-      if (this.view.load(rec + this.abi.T_STATE) === this.abi.THREAD_LIVE) {
-        if (this.closed) return undefined;
-        await this.reap(slot);
-        const commits = Number(this.view.load64(rec + this.abi.T_COMMITS));
-        this.clearSlot(slot);
-        return { slot, commits };
-      }
-    }
-    return undefined;
-  }
+  reapPoolWorker(pid: number): Promise<{ slot: number; commits: number } | undefined> { return this.reaper.reapPoolWorker(pid, this.poolSlots); }
+
+  /** What reaping found (Reaper.counts): for diagnostics and tests. */
+  get reapCounts(): Readonly<Reaper['counts']> { return this.reaper.counts; }
+
+  /** Kill a thread (whatever it is doing); resolves once its slot is reclaimed. */
+  kill(slot: number): Promise<void> { return this.reaper.kill(this.thread(slot)); }
 
   private hostInstance(module: WebAssembly.Module): Promise<WebAssembly.Instance> {
     const never = () => { throw new UsageError('critical sections do not run on the main thread'); };
@@ -166,7 +153,7 @@ export class Engine {
 
   private async spawn(slot: number, register: boolean): Promise<void> {
     const port = platform.spawn(hostFile('thread.js'), this.threadData(slot, register));
-    const handle = new ThreadHandle(slot, port, (t) => { void this.reap(t.slot); });
+    const handle = new ThreadHandle(slot, port, (t) => { void this.reaper.reap(t.slot); });
     this.threads[slot] = handle;
     await handle.ready;
   }
@@ -188,54 +175,6 @@ export class Engine {
       platform.warn(`wasm-rseq: the supervisor died (${this.supervisorError.message}); time slicing and injection are off`);
     });
     port.unref();
-  }
-
-  /** Reclaim a thread that exited: its vCPU, mm_cid and queue place; the slot reads as dead. */
-  async reap(slot: number): Promise<void> {
-    // Once closing, threads are terminated wherever they are (maybe holding the scheduler lock):
-    // there is nothing left to reclaim, and taking the lock could wait forever.
-    if (this.closed || this.killing.has(slot)) return;
-    await this.sched.lockAsync();
-    this.reapLocked(slot);
-    this.sched.unlock();
-  }
-
-  private reapLocked(slot: number): void {
-    const { view: v, abi } = this;
-    const rec = this.sched.thread(slot);
-    this.sched.unqueue(slot);
-    Atomics.exchange(v.i32, (rec + abi.T_GRANT) >> 2, -1);
-    // Its mm_cids by their owner words, not by T_CID (it may have died between the owner-word CAS
-    // and the T_CID store, in either direction), and before its vCPUs, whose release may grant
-    // them to waiters that need a free cid. Clears T_CID, so releasing its vCPUs frees no cid.
-    const tcid = v.load(rec + abi.T_CID);
-    const named = tcid >= 0 && tcid < this.plan.cpus && v.load(this.sched.cidOwner(tcid)) === slot + 1 ? 1 : 0;
-    const freed = this.sched.freeCidsOfLocked(slot);
-    this.reapCounts.reaps++;
-    this.reapCounts.cidsFreed += freed;
-    if (freed !== named || (tcid >= 0 && named === 0)) this.reapCounts.cidsTcidMismatch++;
-    // Every vCPU whose owner word names it (a grant it never saw, or a lock-free take it died in).
-    for (let c = 0; c < this.plan.cpus; c++) {
-      if (v.load(this.sched.cpu(c) + abi.CPU_OWNER) !== slot + 1) continue;
-      if (v.load(rec + abi.T_VCPU) !== c) v.store(rec + abi.T_VCPU, c);
-      this.sched.releaseLocked(slot);
-    }
-    v.store(rec + abi.T_VCPU, -1);
-    v.store(rec + abi.T_SEQP, 0);
-    v.store(rec + abi.T_STATE, abi.THREAD_DEAD);
-    // Its ring's writer is gone: the main thread may append to it now.
-    if (this.plan.traceBase) new TraceWriter(v, abi, this.plan, slot).record(abi.TEV_DEATH, -1);
-    // vCPUs the dead thread had stopped (stop_cpu) run again.
-    for (let c = 0; c < this.plan.cpus; c++) {
-      const stop = this.sched.cpu(c) + abi.CPU_STOP;
-      if (v.load(stop) !== slot + 1) continue;
-      v.store(stop, 0);
-      this.sched.handOver(c);
-      Atomics.notify(v.i32, stop >> 2);
-    }
-    // It may have died between a lock-free release and handing that vCPU to a waiter (it saw the
-    // waiter and was taking the lock): hand every free vCPU to the queue (tests/model lf-die-reap).
-    this.sched.dispatchLocked();
   }
 
   private thread(slot: number): ThreadHandle {
@@ -478,34 +417,6 @@ export class Engine {
   /** Stop the supervisor as if it had crashed (for tests of the runtime without it). */
   async crashSupervisor(): Promise<void> {
     await this.supervisorPort?.terminate();
-  }
-
-  async kill(slot: number): Promise<void> {
-    const t = this.thread(slot);
-    // One kill at a time: the main thread holds the scheduler lock across each.
-    const done = this.kills.then(() => this.killNow(t));
-    this.kills = done.catch(() => {});
-    return done;
-  }
-
-  private async killNow(t: ThreadHandle): Promise<void> {
-    const slot = t.slot;
-    if (t.exited) return;
-    // Hold the scheduler lock across the kill so the thread cannot die inside a locked section.
-    this.killing.add(slot);
-    await this.sched.lockAsync();
-    try {
-      await t.port.terminate();
-      this.reapLocked(slot);
-    } finally {
-      this.sched.unlock();
-      this.killing.delete(slot);
-    }
-  }
-
-  /** Reset a dead thread's slot so that stats and tests see a clean record. */
-  clearSlot(slot: number): void {
-    resetThread(this.view, this.abi, this.sched.thread(slot));
   }
 
   async close(): Promise<void> {
