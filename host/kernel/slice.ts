@@ -13,6 +13,7 @@
 import type { Abi } from '../abi.js';
 import { Errno } from '../errors.js';
 import type { SharedView } from '../memory.js';
+import type { TraceWriter } from './trace-ring.js';
 
 
 /** Absolute milliseconds, comparable across threads (each worker has its own timeOrigin). */
@@ -70,4 +71,60 @@ export function slicePrctl(v: SharedView, abi: Abi, rec: number, option: number,
     | (enable ? abi.RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0));
   if (!enable) { v.store(area + abi.RSEQ_SLICE_CTRL, 0); v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = 0; }
   return { ret: 0 };
+}
+
+/**
+ * One thread's grant state (its record's T_SLICE / deadline / counters and its struct rseq's
+ * slice_ctrl), as its ThreadKernel changes it. Only the thread itself runs these.
+ */
+export class ThreadSlice {
+  constructor(
+    private readonly v: SharedView, private readonly abi: Abi, private readonly rec: number,
+    private readonly trace: TraceWriter | undefined,
+  ) {}
+
+  get active(): boolean { return (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) !== 0; }
+
+  /** The active grant has run out. */
+  get expired(): boolean { return nowMs() >= this.v.f64[(this.rec + this.abi.T_SLICE_DEADLINE) >> 3]; }
+
+  /** Enabled, and slice_ctrl.request set with nothing granted: a would-be preemption may grant. */
+  wanted(): boolean {
+    const { v, abi, rec } = this;
+    if ((v.get(rec + abi.T_SLICE) & abi.SLICE_ENABLED) === 0) return false;
+    const area = v.get(rec + abi.T_AREA);
+    return v.u8[area + abi.RSEQ_SLICE_REQUEST] === 1 && v.u8[area + abi.RSEQ_SLICE_GRANTED] === 0;
+  }
+
+  /** `granted` is the kernel's: set while no grant is active, the thread has written it (a SIGSEGV). */
+  userGranted(): boolean {
+    const { v, abi, rec } = this;
+    return v.u8[v.get(rec + abi.T_AREA) + abi.RSEQ_SLICE_GRANTED] !== 0 && !this.active;
+  }
+
+  /** Grant on vCPU c: slice_ctrl granted, the deadline stored, counted. */
+  grant(c: number): void {
+    const { v, abi, rec } = this;
+    v.set(v.get(rec + abi.T_AREA) + abi.RSEQ_SLICE_CTRL, abi.RSEQ_SLICE_ALL_GRANTED);
+    v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = nowMs() + grantMs(v, abi);
+    v.set(rec + abi.T_SLICE, v.get(rec + abi.T_SLICE) | abi.SLICE_ACTIVE);
+    v.add(rec + abi.T_SLICE_GRANTS, 1);
+    this.trace?.record(abi.TEV_SLICE_GRANT, c);
+  }
+
+  /** End the active grant (slice_ctrl cleared), counted under `counter`; `c` the vCPU, for the trace. */
+  revoke(counter: number, c: number): void {
+    const { v, abi, rec } = this;
+    v.set(v.get(rec + abi.T_AREA) + abi.RSEQ_SLICE_CTRL, 0);
+    v.set(rec + abi.T_SLICE, v.get(rec + abi.T_SLICE) & ~abi.SLICE_ACTIVE);
+    v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = 0;
+    v.add(rec + counter, 1);
+    this.trace?.record(abi.TEV_SLICE_END, c, counter);
+  }
+
+  /** A reschedule on the way back to user space: an active grant ends, slice_ctrl is cleared. */
+  rescheduled(c: number): void {
+    if (this.active) this.revoke(this.abi.T_SLICE_REVOKED, c);
+    else this.v.set(this.v.get(this.rec + this.abi.T_AREA) + this.abi.RSEQ_SLICE_CTRL, 0);
+  }
 }

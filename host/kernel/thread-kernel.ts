@@ -9,7 +9,7 @@ import { createPolicy } from './policy.js';
 import { ThreadCheck, type CheckJob } from '../check/runtime.js';
 import { ACCESS_LOAD, SectionPhase } from '../check/phase.js';
 import { Sched } from './sched.js';
-import { expectedFlags, grantMs, nowMs, slicePrctl } from './slice.js';
+import { ThreadSlice, expectedFlags, slicePrctl } from './slice.js';
 import { checkDescriptor, registration, sysRseq } from './sys-rseq.js';
 import { TraceWriter } from './trace-ring.js';
 import { Umcg } from './umcg.js';
@@ -36,6 +36,8 @@ export class ThreadKernel {
   private readonly phase: SectionPhase;
   /** This thread's trace ring when the kernel traces (Kernel.create({ trace })): every use is one `?.` branch when off. */
   private readonly trace?: TraceWriter;
+  /** This thread's time-slice extension grant (slice.ts). */
+  private readonly slice: ThreadSlice;
   // Int32 indices of this thread's own words (every per-task path reads them: no address arithmetic,
   // no lookups in the large abi object). T_VCPU, T_REG_LEN, T_EVENTS and T_COMMITS are written by
   // this thread (T_VCPU also by a thread granting it a vCPU, before the T_GRANT store this thread
@@ -54,6 +56,7 @@ export class ThreadKernel {
     this.rec = this.sched.thread(slot);
     this.phase = new SectionPhase(abi);
     if (plan.traceBase) this.trace = new TraceWriter(v, abi, plan, slot);
+    this.slice = new ThreadSlice(v, abi, this.rec, this.trace);
     this.i32 = v.i32;
     this.vcpuIdx = (this.rec + abi.T_VCPU) >> 2;
     this.regLenIdx = (this.rec + abi.T_REG_LEN) >> 2;
@@ -272,7 +275,7 @@ export class ThreadKernel {
   /** Let go of the vCPU (the scheduler's release, with this thread's bookkeeping). */
   private release(): void {
     if (this.i32[this.vcpuIdx] < 0) return;
-    if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
+    if (this.slice.active) this.slice.revoke(this.abi.T_SLICE_REVOKED, this.vcpu);
     this.i32[this.seqpIdx] = 0;
     this.releasing();
     this.sched.release(this.slot);
@@ -285,11 +288,7 @@ export class ThreadKernel {
     v.add(rec + abi.T_YIELDS, 1);
     v.or(rec + abi.T_EVENTS, abi.REQ_YIELD);
     this.trace?.record(abi.TEV_YIELD, this.vcpu);
-    if (this.vcpu < 0 || this.sched.waiters() === 0) return;
-    v.store(rec + abi.T_SEQP, 0);
-    this.releasing();
-    this.take(this.sched.yield(this.slot));
-    this.refresh(this.vcpu);
+    this.relinquish();
   }
 
   private signalSelf(): void {
@@ -313,18 +312,12 @@ export class ThreadKernel {
     const { v, abi, rec } = this;
     const bits = v.load(this.sched.cpu(c) + abi.CPU_REQUEST);
     if (bits !== 0) this.trace?.record(abi.TEV_ACT, c, bits);
-    const slice = v.get(rec + abi.T_SLICE);
-    if (slice & abi.SLICE_ACTIVE) {
+    if (this.slice.active) {
       // Interrupted again while granted (the grant ran out, a signal, a migration): revoke.
-      this.revokeSlice(nowMs() >= this.sliceDeadline ? abi.T_SLICE_EXPIRED : abi.T_SLICE_REVOKED);
-    } else if ((bits & ~abi.REQ_PREEMPT) === 0 && (slice & abi.SLICE_ENABLED) && this.sched.waiters() > 0 && this.sliceRequested()) {
+      this.slice.revoke(this.slice.expired ? abi.T_SLICE_EXPIRED : abi.T_SLICE_REVOKED, this.vcpu);
+    } else if ((bits & ~abi.REQ_PREEMPT) === 0 && this.slice.wanted() && this.sched.waiters() > 0) {
       // The time-slice extension: this preemption would hand the vCPU over; grant instead.
-      const area = v.get(rec + abi.T_AREA);
-      v.set(area + abi.RSEQ_SLICE_CTRL, abi.RSEQ_SLICE_ALL_GRANTED);
-      v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = nowMs() + grantMs(v, abi);
-      v.set(rec + abi.T_SLICE, slice | abi.SLICE_ACTIVE);
-      v.add(rec + abi.T_SLICE_GRANTS, 1);
-      this.trace?.record(abi.TEV_SLICE_GRANT, c);
+      this.slice.grant(c);
       // Arm the "hrtimer": the supervisor recomputes its wait to end at the deadline.
       Atomics.notify(v.i32, abi.SCHED_SUPERVISOR >> 2);
       return this.sched.acknowledge(c) | bits;
@@ -379,9 +372,9 @@ export class ThreadKernel {
     const { abi } = this;
     if (!this.registered) return 0;
     this.checkSlice();
-    if ((this.v.get(this.rec + abi.T_SLICE) & abi.SLICE_ACTIVE) === 0) return 0;
-    const expired = nowMs() >= this.sliceDeadline;
-    this.revokeSlice(expired ? abi.T_SLICE_EXPIRED : abi.T_SLICE_YIELDED);
+    if (!this.slice.active) return 0;
+    const expired = this.slice.expired;
+    this.slice.revoke(expired ? abi.T_SLICE_EXPIRED : abi.T_SLICE_YIELDED, this.vcpu);
     this.relinquish();
     return expired ? 0 : 1;
   }
@@ -392,20 +385,9 @@ export class ThreadKernel {
     if (sp === 0 || (this.v.load(sp) & 1) !== 0) this.slow(this.abi.SLOW_BEGIN);
   }
 
-  private get sliceDeadline(): number { return this.v.f64[(this.rec + this.abi.T_SLICE_DEADLINE) >> 3]; }
-
-  private sliceRequested(): boolean {
-    const area = this.v.get(this.rec + this.abi.T_AREA);
-    return this.v.u8[area + this.abi.RSEQ_SLICE_REQUEST] === 1 && this.v.u8[area + this.abi.RSEQ_SLICE_GRANTED] === 0;
-  }
-
   /** `granted` is the kernel's: set while no grant is active, the thread has written it (SIGSEGV). */
   private checkSlice(): void {
-    const { v, abi, rec } = this;
-    const area = v.get(rec + abi.T_AREA);
-    if (v.u8[area + abi.RSEQ_SLICE_GRANTED] !== 0 && (v.get(rec + abi.T_SLICE) & abi.SLICE_ACTIVE) === 0) {
-      this.fault('rseq slice_ctrl.granted set by user space (only the kernel may set it)');
-    }
+    if (this.slice.userGranted()) this.fault('rseq slice_ctrl.granted set by user space (only the kernel may set it)');
   }
 
   private fault(why: string): never {
@@ -413,22 +395,12 @@ export class ThreadKernel {
     throw new RseqFault(this.slot, 0, why);
   }
 
-  /** End the active grant (slice_ctrl cleared), counted under `counter`. */
-  private revokeSlice(counter: number): void {
-    const { v, abi, rec } = this;
-    v.set(v.get(rec + abi.T_AREA) + abi.RSEQ_SLICE_CTRL, 0);
-    v.set(rec + abi.T_SLICE, v.get(rec + abi.T_SLICE) & ~abi.SLICE_ACTIVE);
-    v.f64[(rec + abi.T_SLICE_DEADLINE) >> 3] = 0;
-    v.add(rec + counter, 1);
-    this.trace?.record(abi.TEV_SLICE_END, this.vcpu, counter);
-  }
-
   /** Syscall entry work: a user-set `granted` faults; an active grant is revoked and the vCPU relinquished. */
   private syscallEntry(): void {
     if (!this.registered) return;
     this.checkSlice();
-    if ((this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) === 0) return;
-    this.revokeSlice(this.abi.T_SLICE_ABORTED);
+    if (!this.slice.active) return;
+    this.slice.revoke(this.abi.T_SLICE_ABORTED, this.vcpu);
     this.relinquish();
   }
 
@@ -445,10 +417,7 @@ export class ThreadKernel {
   /** Bookkeeping after the scheduler gave us vCPU c (the sequence word is even now). */
   private take(c: number): number {
     // A reschedule clears slice_ctrl (and ends a grant) on the way back to user space.
-    if (this.registered) {
-      if (this.v.get(this.rec + this.abi.T_SLICE) & this.abi.SLICE_ACTIVE) this.revokeSlice(this.abi.T_SLICE_REVOKED);
-      else this.v.set(this.v.get(this.rec + this.abi.T_AREA) + this.abi.RSEQ_SLICE_CTRL, 0);
-    }
+    if (this.registered) this.slice.rescheduled(c);
     this.commitsAtTake = this.commits();
     this.trace?.record(this.abi.TEV_TAKE, c);
     return c;
